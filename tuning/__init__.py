@@ -1,0 +1,1 @@
+"""keras-tuner hypermodels and search for the zoo's models (imported as ``zoo.tuning``)."""

@@ -1,0 +1,37 @@
+"""keras-lecture-zoo: the classic deep-learning lectures' networks as Keras 3 building blocks.
+
+    import zoo
+    model = zoo.build("lenet5")          # any name from zoo.list_models()
+    zoo.info("lenet").num_params         # 61706
+
+The public names are loaded on first use (PEP 562), so ``import zoo.cli`` or ``import
+zoo.layers`` does not pay for the registry, and the command line can quiet TensorFlow's
+start-up messages before Keras loads it.
+"""
+
+import importlib
+
+from zoo.export import export  # noqa: F401  (light: Keras and TF load when an export runs)
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "TASKS": "zoo.registry",
+    "ModelInfo": "zoo.registry",
+    "build": "zoo.registry",
+    "info": "zoo.registry",
+    "list_models": "zoo.registry",
+    "register": "zoo.registry",
+}
+
+__all__ = sorted([*_PUBLIC, "export"])
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_PUBLIC])

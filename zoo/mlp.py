@@ -1,0 +1,79 @@
+"""Fully connected networks of the lectures: softmax regression and the multi-layer perceptron.
+
+Both flatten their input, so they take images or feature vectors of any shape.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from zoo.registry import register
+from zoo.spec import BuildSpec
+from zoo.validation import (
+    check_activation,
+    check_number,
+    check_positive_int_list,
+)
+
+
+def _dense_stack(spec: BuildSpec, hidden_units, activation: str, dropout: float) -> keras.Model:
+    inputs, x = spec.inputs()
+    x = keras.layers.Flatten(name="flatten")(x)
+    for index, units in enumerate(hidden_units, start=1):
+        x = keras.layers.Dense(units, activation=activation, name=f"hidden{index}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout{index}")(x)
+    if spec.include_top:
+        x = spec.classifier(x)
+    return spec.model_from(inputs, x)
+
+
+@register(
+    "softmax_regression",
+    aliases=("multinomial_logistic_regression",),
+    family="mlp",
+    task="image_classification",
+    paper="Bishop 2006, Pattern Recognition and Machine Learning, section 4.3.4 "
+    "(lecture 001, softmax regression)",
+    year=2006,
+    default_input_shape=(28, 28, 1),
+    default_num_classes=10,
+)
+def softmax_regression(spec: BuildSpec) -> keras.Model:
+    """Softmax regression: flatten, then one dense layer with softmax, p = softmax(Wx + b)."""
+    return _dense_stack(spec, (), "linear", 0.0)
+
+
+@register(
+    "mlp",
+    aliases=("multilayer_perceptron",),
+    family="mlp",
+    task="image_classification",
+    paper="Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating "
+    "errors (lecture 001, Problem 2: 784-500-10 sigmoid MLP on MNIST)",
+    year=1986,
+    default_input_shape=(28, 28, 1),
+    default_num_classes=10,
+)
+def mlp(
+    spec: BuildSpec,
+    *,
+    hidden_units=(500,),
+    activation: str = "sigmoid",
+    dropout: float = 0.0,
+) -> keras.Model:
+    """Multi-layer perceptron: flatten, dense hidden layers h(Wx + b), softmax classifier.
+
+    The default is the lecture's MNIST MLP, 784-500-10 with sigmoid units: 397,510 parameters.
+
+    Args:
+        hidden_units: widths of the hidden layers, e.g. ``[500]`` or ``[256, 128]``.
+        activation: Keras activation of the hidden layers (``"sigmoid"``, ``"relu"``, ...).
+        dropout: rate of the Dropout after each hidden layer, in [0, 1).
+
+    Example: ``zoo.build("mlp", hidden_units=[256, 128], activation="relu")``.
+    """
+    hidden_units = check_positive_int_list("hidden_units", hidden_units)
+    check_activation("activation", activation)
+    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    return _dense_stack(spec, hidden_units, activation, dropout)

@@ -1,0 +1,52 @@
+"""The lecture's MNIST CNN (lecture 001, "Problem 2"; the TensorFlow "Deep MNIST" tutorial net).
+
+conv 32@5x5 same + ReLU -> 2x2 max-pool -> conv 64@5x5 same + ReLU -> 2x2 max-pool ->
+fully connected 1024 + ReLU -> fully connected 10 -> softmax: 3,274,634 parameters on 28x28x1.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from zoo.registry import register
+from zoo.spec import BuildSpec
+from zoo.validation import check_activation, check_number
+
+
+@register(
+    "mnist_cnn",
+    family="mnist_cnn",
+    task="image_classification",
+    paper="Lecture 001 (X. Hu), Problem 2: MNIST CNN; the architecture of TensorFlow's "
+    "'Deep MNIST for experts' tutorial (2015)",
+    year=2015,
+    default_input_shape=(28, 28, 1),
+    min_input_size=4,
+    default_num_classes=10,
+)
+def mnist_cnn(spec: BuildSpec, *, activation: str = "relu", dropout: float = 0.0) -> keras.Model:
+    """Two 5x5 conv + max-pool stages (32, 64 filters), a 1024-unit dense layer, softmax.
+
+    Args:
+        activation: activation after each convolution and the dense layer.
+        dropout: Dropout rate before the classifier, in [0, 1) (the lecture uses none; the
+            TensorFlow tutorial used 0.5).
+
+    Example: ``zoo.build("mnist_cnn")``.
+    """
+    check_activation("activation", activation)
+    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    inputs, x = spec.inputs()
+    x = keras.layers.Conv2D(32, 5, padding="same", activation=activation, name="conv1")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool1")(x)
+    x = keras.layers.Conv2D(64, 5, padding="same", activation=activation, name="conv2")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool2")(x)
+    if spec.include_top:
+        x = keras.layers.Flatten(name="flatten")(x)
+        x = keras.layers.Dense(1024, activation=activation, name="fc1")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name="dropout")(x)
+        x = spec.classifier(x)
+    else:
+        x = spec.pool(x)
+    return spec.model_from(inputs, x)

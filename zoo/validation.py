@@ -1,0 +1,64 @@
+"""Argument checks shared by builders, layers and training code.
+
+Each raises `ValueError` naming the argument, the value it got and what is allowed, so a user
+never meets an obscure backend shape error first.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+
+def check_positive_int(name: str, value, *, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum`` (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_number(name: str, value, *, low=None, high=None, low_open=False, high_open=False):
+    """``value`` as a finite float inside [low, high] (ends open where asked)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        span = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+        raise ValueError(f"{name} must be in {span}, got {value!r}.")
+    return float(value)
+
+
+def check_choice(name: str, value, allowed):
+    """``value`` if it is one of ``allowed``."""
+    if value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {shown}; got {value!r}.")
+    return value
+
+
+def check_positive_int_list(name: str, value) -> list[int]:
+    """A non-empty list or tuple of positive ints (``[]`` allowed only where stated by caller)."""
+    if not isinstance(value, (list, tuple)) or any(
+        isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in value
+    ):
+        raise ValueError(f"{name} must be a list of positive integers, got {value!r}.")
+    return [int(v) for v in value]
+
+
+def check_activation(name: str, value) -> str:
+    """A Keras activation given by name (e.g. ``"relu"``, ``"tanh"``, ``"sigmoid"``)."""
+    import keras
+
+    try:
+        if not isinstance(value, str):
+            raise TypeError
+        keras.activations.get(value)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{name} must be the name of a Keras activation such as 'relu', 'tanh' or "
+            f"'sigmoid', got {value!r}."
+        ) from None
+    return value
