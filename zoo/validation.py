@@ -62,3 +62,11 @@ def check_activation(name: str, value) -> str:
             f"'sigmoid', got {value!r}."
         ) from None
     return value
+
+
+def check_divides(name: str, value, total: int, what: str) -> int:
+    """``value`` as a positive int that divides ``total`` (``what`` says what ``total`` counts)."""
+    value = check_positive_int(name, value)
+    if total % value:
+        raise ValueError(f"{name} must divide {what} ({total}), got {value!r}.")
+    return value

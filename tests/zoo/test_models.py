@@ -1,0 +1,48 @@
+"""Every registered model, parametrized over the registry so new models are covered as they land.
+
+Each builds at its default input (checked without running it) and, at a small input, runs a
+forward pass with the output shape its task implies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import zoo
+
+
+def _small_input_shape(info) -> tuple:
+    """The smallest input the architecture accepts (its default where it has no minimum)."""
+    if info.min_input_size is None:
+        return info.default_input_shape
+    size = info.min_input_size
+    return (size, size, *info.default_input_shape[2:])
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_builds_at_default_input(name):
+    info = zoo.info(name)
+    model = zoo.build(name)
+    assert tuple(model.inputs[0].shape[1:]) == info.default_input_shape
+    if info.task == "image_classification":
+        assert tuple(model.outputs[0].shape) == (None, info.default_num_classes)
+
+
+@pytest.mark.parametrize("name", zoo.list_models(task="image_classification"))
+def test_runs_at_a_small_input_with_few_classes(name):
+    info = zoo.info(name)
+    shape = _small_input_shape(info)
+    model = zoo.build(name, input_shape=shape, num_classes=3)
+    x = np.random.default_rng(0).random((2, *shape), dtype=np.float32)
+    probabilities = np.asarray(model.predict(x, verbose=0))
+    assert probabilities.shape == (2, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", zoo.list_models(task="image_classification"))
+def test_logits_without_classifier_activation(name):
+    shape = _small_input_shape(zoo.info(name))
+    model = zoo.build(name, input_shape=shape, num_classes=4, classifier_activation=None)
+    assert model.layers[-1].get_config()["activation"] == "linear"
+    assert model.layers[-1].dtype_policy.name == "float32"

@@ -1,0 +1,55 @@
+"""BuildSpec: the inputs, pooling and classifier every builder shares."""
+
+from __future__ import annotations
+
+import keras
+import pytest
+
+from zoo.spec import BuildSpec
+
+
+def _spec(**overrides):
+    values = dict(
+        model="m",
+        input_shape=(8, 8, 3),
+        num_classes=5,
+        include_top=True,
+        pooling=None,
+        classifier_activation="softmax",
+        name="net",
+    )
+    values.update(overrides)
+    return BuildSpec(**values)
+
+
+@pytest.mark.parametrize(
+    ("pooling", "feature_shape", "expected"),
+    [
+        (None, (4, 4, 6), (None, 4, 4, 6)),
+        ("avg", (4, 4, 6), (None, 6)),
+        ("max", (4, 4, 6), (None, 6)),
+        ("avg", (7, 6), (None, 6)),
+        ("max", (2, 2, 2, 6), (None, 6)),
+        ("avg", (6,), (None, 6)),
+    ],
+)
+def test_pool_reduces_every_rank(pooling, feature_shape, expected):
+    features = keras.Input(feature_shape)
+    assert tuple(_spec(pooling=pooling, include_top=False).pool(features).shape) == expected
+
+
+def test_classifier_runs_in_float32_under_mixed_precision():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    inputs, x = _spec().inputs()
+    hidden = keras.layers.Dense(4)(keras.layers.Flatten()(x))
+    outputs = _spec().classifier(hidden)
+    assert keras.backend.standardize_dtype(hidden.dtype) == "bfloat16"
+    assert keras.backend.standardize_dtype(outputs.dtype) == "float32"
+    assert _spec().model_from(inputs, outputs).name == "net"
+
+
+def test_inputs_rescale_only_when_asked():
+    inputs, x = _spec().inputs()
+    assert x is inputs
+    _, scaled = _spec(include_preprocessing=True).inputs()
+    assert scaled is not inputs
