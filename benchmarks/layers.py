@@ -1,0 +1,184 @@
+"""Step-time ratios of our layers against the Keras built-ins, on the CPU, in one process.
+
+    python -m benchmarks.layers [--tiny] [--json PATH] [--repeats N] [--warmup N]
+    KERAS_BACKEND=jax python benchmarks/layers.py --json artifacts/bench_layers_jax.json
+
+Two pairs, each timed as one optimizer step (`model.train_on_batch`, the step `fit` runs) with
+interleaved repeats (benchmarks/harness.py):
+
+- ``peephole_lstm``: PeepholeLSTM vs keras.layers.LSTM, same units, sequence length and batch
+  (target ours/keras <= 1.3);
+- ``explicit_dense``: an ExplicitDense MLP vs the same Dense MLP (target <= 1.2).
+
+Prints a table and, with ``--json``, writes a record with the machine, backend, library versions
+and date. The default sizes run in well under two minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import sys
+
+if __name__ == "__main__":  # a benchmark process of its own: CPU only, quiet TensorFlow
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+if not __package__:  # run as a script: make `benchmarks` importable from the repo root
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+import keras
+import numpy as np
+
+from benchmarks import harness
+from zoo.layers import ExplicitDense, PeepholeLSTM
+
+TARGETS = {"peephole_lstm": 1.3, "explicit_dense": 1.2}
+
+SIZES = {
+    "default": {
+        "lstm": {"batch": 64, "timesteps": 40, "features": 32, "units": 128},
+        "mlp": {"batch": 256, "layers": [784, 512, 512, 10]},
+        "repeats": 30,
+        "warmup": 3,
+        # steps per timed call: the MLP step is short, so average a few to steady the ratio
+        "number": {"lstm": 1, "mlp": 5},
+    },
+    "tiny": {
+        "lstm": {"batch": 4, "timesteps": 3, "features": 3, "units": 4},
+        "mlp": {"batch": 8, "layers": [6, 5, 3]},
+        "repeats": 2,
+        "warmup": 1,
+        "number": {"lstm": 1, "mlp": 1},
+    },
+}
+
+
+def _compile(model, loss, jit_compile):
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss=loss, jit_compile=jit_compile)
+    return model
+
+
+def lstm_models(batch, timesteps, features, units, *, jit_compile="auto", seed=0):
+    """Two models differing only in the recurrent layer, and a batch of data for them."""
+    models = {}
+    for name, layer_class in (("ours", PeepholeLSTM), ("keras", keras.layers.LSTM)):
+        keras.utils.set_random_seed(seed)
+        inputs = keras.Input((timesteps, features))
+        hidden = layer_class(units)(inputs)
+        outputs = keras.layers.Dense(1)(hidden)
+        models[name] = _compile(keras.Model(inputs, outputs), "mse", jit_compile)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, timesteps, features)).astype("float32")
+    y = rng.standard_normal((batch, 1)).astype("float32")
+    return models, x, y
+
+
+def mlp_models(batch, layers, *, jit_compile="auto", seed=0):
+    """ExplicitDense and Dense MLPs (relu hidden layers, softmax output) and a batch."""
+    models = {}
+    for name, layer_class in (("ours", ExplicitDense), ("keras", keras.layers.Dense)):
+        keras.utils.set_random_seed(seed)
+        inputs = keras.Input((layers[0],))
+        x = inputs
+        for width in layers[1:-1]:
+            x = layer_class(width, activation="relu")(x)
+        outputs = layer_class(layers[-1], activation="softmax")(x)
+        models[name] = _compile(
+            keras.Model(inputs, outputs), "categorical_crossentropy", jit_compile
+        )
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, layers[0])).astype("float32")
+    labels = rng.integers(0, layers[-1], size=batch)
+    y = np.eye(layers[-1], dtype="float32")[labels]
+    return models, x, y
+
+
+def time_pair(models, x, y, *, repeats, warmup, number=1):
+    x = keras.ops.convert_to_tensor(x)
+    y = keras.ops.convert_to_tensor(y)
+    steps = {name: (lambda m=model: m.train_on_batch(x, y)) for name, model in models.items()}
+    times = harness.time_interleaved(steps, repeats=repeats, warmup=warmup, number=number)
+    return {
+        "step_seconds": harness.summarize(times),
+        "ratio": harness.paired_ratio(times["ours"], times["keras"]),
+    }
+
+
+def run(*, tiny=False, repeats=None, warmup=None, jit_compile="auto") -> dict:
+    sizes = SIZES["tiny" if tiny else "default"]
+    repeats = sizes["repeats"] if repeats is None else repeats
+    warmup = sizes["warmup"] if warmup is None else warmup
+    results = {}
+    models, x, y = lstm_models(**sizes["lstm"], jit_compile=jit_compile)
+    number = sizes["number"]["lstm"]
+    results["peephole_lstm"] = {
+        "sizes": sizes["lstm"],
+        "steps_per_timing": number,
+        **time_pair(models, x, y, repeats=repeats, warmup=warmup, number=number),
+    }
+    keras.backend.clear_session()
+    models, x, y = mlp_models(**sizes["mlp"], jit_compile=jit_compile)
+    number = sizes["number"]["mlp"]
+    results["explicit_dense"] = {
+        "sizes": sizes["mlp"],
+        "steps_per_timing": number,
+        **time_pair(models, x, y, repeats=repeats, warmup=warmup, number=number),
+    }
+    keras.backend.clear_session()
+    for name, result in results.items():
+        result["target"] = TARGETS[name]
+        result["meets_target"] = result["ratio"]["median"] <= TARGETS[name]
+    return harness.record(
+        "layers",
+        mode="tiny" if tiny else "default",
+        repeats=repeats,
+        warmup=warmup,
+        jit_compile=jit_compile,
+        results=results,
+    )
+
+
+def format_table(data: dict) -> str:
+    lines = [
+        f"backend {data['backend']}, {data['mode']} sizes, {data['repeats']} interleaved repeats",
+        f"{'pair':<16}{'ours ms':>10}{'keras ms':>10}{'ratio':>8}{'IQR':>8}{'target':>8}",
+    ]
+    for name, result in data["results"].items():
+        steps = result["step_seconds"]
+        ratio = result["ratio"]
+        ours_ms, keras_ms = (steps[side]["median"] * 1e3 for side in ("ours", "keras"))
+        lines.append(
+            f"{name:<16}{ours_ms:>10.2f}{keras_ms:>10.2f}"
+            f"{ratio['median']:>8.3f}{ratio['iqr']:>8.3f}{result['target']:>8.2f}"
+            + ("" if result["meets_target"] else "  (missed)")
+        )
+    return "\n".join(lines)
+
+
+def _jit(value: str):
+    return {"auto": "auto", "true": True, "false": False}[value]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiny", action="store_true", help="tiny sizes (smoke test)")
+    parser.add_argument("--json", metavar="PATH", help="write the record as JSON here")
+    parser.add_argument("--repeats", type=int, help="interleaved timed rounds")
+    parser.add_argument("--warmup", type=int, help="untimed calls before timing")
+    parser.add_argument(
+        "--jit-compile", choices=("auto", "true", "false"), default="auto", help="model.compile"
+    )
+    args = parser.parse_args(argv)
+    data = run(
+        tiny=args.tiny, repeats=args.repeats, warmup=args.warmup, jit_compile=_jit(args.jit_compile)
+    )
+    print(format_table(data))
+    if args.json:
+        print(f"wrote {harness.write_json(args.json, data)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
