@@ -1,0 +1,112 @@
+"""zoo.blocks: activations by name, conv + BN + activation, the option-A ChannelPadding layer."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from zoo import blocks
+from zoo.layers import CReLU, Maxout, RReLU
+from zoo.validation import check_divides
+
+
+@pytest.mark.parametrize(
+    ("name", "layer_type", "channels"),
+    [
+        ("relu", keras.layers.Activation, 6),
+        ("elu", keras.layers.Activation, 6),
+        ("tanh", keras.layers.Activation, 6),
+        ("leaky_relu", keras.layers.LeakyReLU, 6),
+        ("prelu", keras.layers.PReLU, 6),
+        ("rrelu", RReLU, 6),
+        ("crelu", CReLU, 12),
+        ("maxout", Maxout, 3),
+    ],
+)
+def test_activation_by_name_and_its_output_width(name, layer_type, channels):
+    x = keras.Input((4, 4, 6))
+    y = blocks.activate(x, name, "act")
+    layer = y._keras_history.operation
+    assert isinstance(layer, layer_type) and layer.name == "act"
+    assert tuple(y.shape) == (None, 4, 4, channels)
+
+
+def test_prelu_learns_one_slope_per_channel_and_leaky_relu_uses_maas_slope():
+    model = keras.Sequential([keras.Input((5, 5, 8)), blocks.activation_layer("prelu", "p")])
+    assert model.get_layer("p").alpha.shape == (1, 1, 8)
+    dense = blocks.activation_layer("prelu", "q", rank=2)
+    dense.build((None, 7))
+    assert dense.alpha.shape == (7,)
+    leaky = blocks.activation_layer("leaky_relu", "leaky")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(leaky(np.array([-2.0, 3.0]))), [-0.02, 3])
+
+
+def test_none_is_the_identity():
+    x = keras.Input((3, 3, 2))
+    assert blocks.activate(x, None, "unused") is x
+
+
+@pytest.mark.parametrize("bad", ["relux", "", None, 3])
+def test_unknown_activation_names_the_argument_and_the_choices(bad):
+    with pytest.raises(ValueError, match="activation must be one of 'relu', 'elu', 'leaky_relu'"):
+        blocks.check_activation_name("activation", bad)
+
+
+def test_maxout_needs_an_even_width():
+    with pytest.raises(ValueError, match=r"activation='maxout'.*even number.*got 5"):
+        blocks.activate(keras.Input((4, 4, 5)), "maxout", "m")
+
+
+def test_conv_bn_drops_the_bias_before_batch_norm():
+    x = keras.Input((8, 8, 3))
+    y = blocks.conv_bn(x, 4, 3, strides=2, name="c")
+    model = keras.Model(x, y)
+    assert not model.get_layer("c").use_bias
+    assert model.get_layer("c_bn").scale and model.get_layer("c_act").name == "c_act"
+    assert model.count_params() == 3 * 3 * 3 * 4 + 4 * 4
+    plain = keras.Model(x, blocks.conv_bn(x, 4, 3, batch_norm=False, activation=None, name="p"))
+    assert plain.get_layer("p").use_bias and plain.count_params() == 3 * 3 * 3 * 4 + 4
+    assert len(plain.layers) == 2
+
+
+def test_conv_bn_groups_must_divide_both_widths():
+    x = keras.Input((8, 8, 6))
+    model = keras.Model(x, blocks.conv_bn(x, 4, 3, groups=2, name="g"))
+    assert model.get_layer("g").kernel.shape == (3, 3, 3, 4)
+    with pytest.raises(ValueError, match=r"groups must divide the input channels of 'g' \(6\)"):
+        blocks.conv_bn(x, 8, 3, groups=4, name="g")
+    with pytest.raises(ValueError, match=r"groups must divide the filters of 'g' \(5\), got 3"):
+        blocks.conv_bn(x, 5, 3, groups=3, name="g")
+
+
+def test_check_divides():
+    assert check_divides("groups", 2, 96, "the channels") == 2
+    with pytest.raises(ValueError, match=r"groups must be an integer >= 1, got 0"):
+        check_divides("groups", 0, 96, "the channels")
+
+
+def test_dense_block_is_dense_activation_dropout():
+    x = keras.Input((10,))
+    y = blocks.dense_block(x, 4, activation="relu", dropout=0.5, name="fc")
+    assert y._keras_history.operation.name == "fc_dropout" and y.shape == (None, 4)
+
+
+def test_channel_padding_pads_zeros_on_both_sides_and_serializes(tmp_path):
+    layer = blocks.ChannelPadding(1, 2)
+    x = np.arange(2 * 2 * 3 * 3, dtype="float32").reshape(2, 2, 3, 3) + 1
+    y = keras.ops.convert_to_numpy(layer(x))
+    assert y.shape == (2, 2, 3, 6)
+    np.testing.assert_array_equal(y[..., 1:4], x)
+    assert not y[..., 0].any() and not y[..., 4:].any()
+    assert layer.compute_output_shape((None, None, 3, 3)) == (None, None, 3, 6)
+    assert blocks.ChannelPadding.from_config(layer.get_config()).after == 2
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, blocks.ChannelPadding(0, 3, name="pad")(inputs))
+    model.save(tmp_path / "pad.keras")
+    restored = keras.models.load_model(tmp_path / "pad.keras")
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(restored(x)), np.pad(x, [(0, 0), (0, 0), (0, 0), (0, 3)])
+    )
+    with pytest.raises(ValueError, match="before must be an integer >= 0, got -1"):
+        blocks.ChannelPadding(-1, 0)
