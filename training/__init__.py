@@ -1,7 +1,15 @@
-"""Training recipes (imported as ``zoo.training``): data pipelines and `fit`.
+"""Training recipes (imported as ``zoo.training``): `fit` and its modules.
 
-``zoo.training.data`` imports TensorFlow (tf.data); it is loaded on first use, so
-``import zoo.training`` stays as light as ``import keras``.
+- ``zoo.training.schedules``: the lectures' learning-rate schedules (step, fractional,
+  exponential, cosine/SGDR, cyclic, warmup, one-cycle) and ``get(name)``;
+- ``zoo.training.callbacks``: ``ScheduleCallback``, ``LearningRateLogger``, ``LRFinder`` and the
+  ``ResumableCheckpoint`` behind ``fit(checkpoint_dir=...)``;
+- ``zoo.training.data``: ``load(name)`` for digits, MNIST, Fashion-MNIST, CIFAR-10/100, IMDB
+  reviews and Tiny Shakespeare as tf.data pipelines;
+- ``zoo.training.fit``: the recipe around ``model.fit``.
+
+``zoo.training.data`` imports TensorFlow (tf.data) on first use, so ``import zoo.training``
+stays as light as ``import keras``.
 """
 
 from zoo.training.fit import fit

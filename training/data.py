@@ -7,31 +7,82 @@ Its 0-16 pixel counts are scaled to [0, 1] and resized (bilinear) to ``image_siz
 stratified 80/20 split with scikit-learn's ``train_test_split(random_state=0)``, 1,437 train
 and 360 test images.
 
+``mnist`` (LeCun et al. 1998), ``fashion_mnist`` (Xiao et al. 2017), ``cifar10`` and ``cifar100``
+(Krizhevsky 2009) are images scaled to [0, 1]; ``imdb_reviews`` (Maas et al. 2011) are reviews as
+word ids of a vocabulary built from the train split; ``tiny_shakespeare`` (Karpathy's char-rnn
+corpus) is character ids cut into (input, next characters) windows. They come from
+tensorflow-datasets, or with ``source_dir=`` (or the environment variable ``ZOO_SOURCE_DIR``) from
+the data sets' original distribution files in a local folder (no download):
+
+- mnist, fashion_mnist: ``train-images-idx3-ubyte.gz``, ``train-labels-idx1-ubyte.gz``,
+  ``t10k-images-idx3-ubyte.gz``, ``t10k-labels-idx1-ubyte.gz`` (IDX, gzipped or not);
+- cifar10: ``cifar-10-batches-py/`` (or its content): any number of ``data_batch_*`` pickles and
+  ``test_batch``; cifar100: ``cifar-100-python/`` with ``train`` and ``test``;
+- imdb_reviews: ``aclImdb/`` (or its content) with ``{train,test}/{pos,neg}/*.txt``;
+- tiny_shakespeare: ``input.txt``, split 90/5/5 % into train/validation/test as
+  tensorflow-datasets does.
+
+``ZOO_SOURCE_DIR`` holds one folder per data set, named like it (``mnist/``, ``fashion-mnist/``,
+``cifar10-subset/``, ``tinyshakespeare/`` ...); a data set it lacks comes from
+tensorflow-datasets. The arrays are read once per process and kept in memory (the cache);
+each pass reshuffles them (order reproducible from ``seed``), and batches are prefetched.
+`epoch_stream` gives the passes of a training run with epoch e's order (and augmentation) a
+pure function of ``(seed, e)``: what `zoo.training.fit` trains on, so that a resumed run sees
+the epochs it missed. The pickled CIFAR files are trusted input, as in Keras' own loader.
+
 This module is one of the two places where TensorFlow is used directly (ARCHITECTURE.md 2).
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
+import gzip
+import os
+import pathlib
+import pickle
+import re
+import weakref
 
 import numpy as np
 
 from zoo.validation import check_choice, check_positive_int
 
+SOURCE_DIR_ENV = "ZOO_SOURCE_DIR"
+CIFAR_PADDING = 4
+
 
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
+    """What a data set is: its splits, classes, channels, default image size and kind.
+
+    ``kind`` is ``"image"`` (``(image, label)`` pairs), ``"text"`` (``(word ids, label)``) or
+    ``"characters"`` (``(character ids, next character ids)``; ``num_classes`` is ``None`` and
+    the vocabulary's size is ``len(vocabulary("tiny_shakespeare"))``).
+    """
+
     name: str
     splits: tuple[str, ...]
-    num_classes: int
+    num_classes: int | None
     channels: int
-    default_image_size: int
+    default_image_size: int | None
+    kind: str = "image"
+    augmentation: bool = False
 
 
 DATASETS = {
     "digits": DatasetSpec("digits", ("train", "test"), 10, 1, 32),
+    "mnist": DatasetSpec("mnist", ("train", "test"), 10, 1, 28),
+    "fashion_mnist": DatasetSpec("fashion_mnist", ("train", "test"), 10, 1, 28),
+    "cifar10": DatasetSpec("cifar10", ("train", "test"), 10, 3, 32, augmentation=True),
+    "cifar100": DatasetSpec("cifar100", ("train", "test"), 100, 3, 32, augmentation=True),
+    "imdb_reviews": DatasetSpec("imdb_reviews", ("train", "test"), 2, 0, None, kind="text"),
+    "tiny_shakespeare": DatasetSpec(
+        "tiny_shakespeare", ("train", "validation", "test"), None, 0, None, kind="characters"
+    ),
 }
+DEFAULT_SEQUENCE_LENGTH = {"imdb_reviews": 256, "tiny_shakespeare": 100}
 
 
 def spec(name: str) -> DatasetSpec:
@@ -64,6 +115,342 @@ def digits_arrays(image_size: int = 32):
     return x_train, y_train, x_test, y_test
 
 
+# ---------------------------------------------------------------------------------------------
+# Original distribution files.
+
+_IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path) -> np.ndarray:
+    """An IDX file (LeCun's MNIST format, gzipped or not) as a numpy array."""
+    path = pathlib.Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as file:
+            data = file.read()
+    except (OSError, EOFError) as error:
+        raise ValueError(f"{path} is not a readable IDX file ({error}).") from None
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path} is not an IDX file (bad magic number).")
+    rank = data[3]
+    header = 4 + 4 * rank
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(rank))
+    dtype = np.dtype(_IDX_DTYPES[data[2]])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(data) - header != expected:
+        raise ValueError(
+            f"{path} is truncated: its header announces shape {shape} ({expected} bytes), "
+            f"the file holds {len(data) - header}."
+        )
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+
+
+def _find_file(folder: pathlib.Path, stem: str) -> pathlib.Path | None:
+    for candidate in (folder / f"{stem}.gz", folder / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _idx_arrays(folder: pathlib.Path, split: str, name: str):
+    found = [_find_file(folder, stem) for stem in _IDX_FILES[split]]
+    if None in found:
+        expected = ", ".join(f"{stem}.gz" for stem in _IDX_FILES[split])
+        raise ValueError(f"source_dir {folder} has no {name} {split} files: expected {expected}.")
+    images, labels = (read_idx(path) for path in found)
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise ValueError(
+            f"{name} files in {folder} disagree: images {images.shape}, labels {labels.shape}."
+        )
+    return images[..., np.newaxis], labels.astype(np.int32)
+
+
+def _unpickle(path: pathlib.Path) -> dict:
+    try:
+        with open(path, "rb") as file:
+            return pickle.load(file, encoding="bytes")
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError) as error:
+        raise ValueError(f"{path} is not a CIFAR python pickle ({error}).") from None
+
+
+def _cifar_images(batch: dict, path: pathlib.Path) -> np.ndarray:
+    data = np.asarray(batch.get(b"data", batch.get("data")), dtype=np.uint8)
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise ValueError(f"{path}: 'data' must be N x 3072 (R, G, B planes), got {data.shape}.")
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+
+
+def _cifar_arrays(folder: pathlib.Path, split: str, name: str):
+    fine = name == "cifar100"
+    inner = folder / ("cifar-100-python" if fine else "cifar-10-batches-py")
+    folder = inner if inner.is_dir() else folder
+    if fine:
+        files = [folder / split] if (folder / split).is_file() else []
+    elif split == "train":
+        files = sorted(folder.glob("data_batch_*"), key=lambda p: (len(p.name), p.name))
+    else:
+        files = [folder / "test_batch"] if (folder / "test_batch").is_file() else []
+    if not files:
+        expected = (
+            f"cifar-100-python/{split}"
+            if fine
+            else ("cifar-10-batches-py/data_batch_*" if split == "train" else "test_batch")
+        )
+        raise ValueError(f"source_dir {folder} has no {name} {split} files: expected {expected}.")
+    key = b"fine_labels" if fine else b"labels"
+    images, labels = [], []
+    for path in files:
+        batch = _unpickle(path)
+        images.append(_cifar_images(batch, path))
+        labels.append(np.asarray(batch.get(key, batch.get(key.decode())), dtype=np.int32))
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def _imdb_texts(folder: pathlib.Path, split: str):
+    inner = folder / "aclImdb"
+    folder = inner if inner.is_dir() else folder
+    texts, labels = [], []
+    for label, polarity in ((0, "neg"), (1, "pos")):
+        for path in sorted((folder / split / polarity).glob("*.txt")):
+            texts.append(path.read_text(encoding="utf-8"))
+            labels.append(label)
+    if not texts:
+        raise ValueError(
+            f"source_dir {folder} has no imdb_reviews {split} files: expected "
+            f"aclImdb/{split}/pos/*.txt and aclImdb/{split}/neg/*.txt."
+        )
+    return texts, np.asarray(labels, dtype=np.int32)
+
+
+def split_shakespeare(text: str) -> dict[str, str]:
+    """tensorflow-datasets' 90/5/5 % split of the Tiny Shakespeare text."""
+    cut = int(len(text) * 0.9)
+    train, rest = text[:cut], text[cut:]
+    cut = int(len(rest) * 0.5)
+    return {"train": train, "validation": rest[:cut], "test": rest[cut:]}
+
+
+def _shakespeare_from_folder(folder: pathlib.Path) -> dict[str, str]:
+    path = folder / "input.txt"
+    if not path.is_file():
+        raise ValueError(f"source_dir {folder} has no tiny_shakespeare file: expected input.txt.")
+    return split_shakespeare(path.read_text(encoding="utf-8"))
+
+
+_MARKERS = {
+    "mnist": ("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"),
+    "fashion_mnist": ("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"),
+    "cifar10": ("cifar-10-batches-py", "data_batch_1", "test_batch"),
+    "cifar100": ("cifar-100-python", "train"),
+    "imdb_reviews": ("aclImdb", "train"),
+    "tiny_shakespeare": ("input.txt",),
+}
+
+
+def _normalised(text: str) -> str:
+    return text.lower().replace("-", "").replace("_", "")
+
+
+def _folder_in_root(name: str, root: pathlib.Path) -> pathlib.Path | None:
+    """The folder of ``name`` inside ``ZOO_SOURCE_DIR``: a subfolder named like the data set
+    (``-``/``_`` and case ignored), optionally with a suffix (``cifar10-subset``)."""
+    if not root.is_dir():
+        return None
+    target = _normalised(name)
+    prefix = name.replace("_", "-") + "-"
+    for child in sorted(root.iterdir()):
+        label = child.name.lower().replace("_", "-")
+        if not child.is_dir() or not (_normalised(label) == target or label.startswith(prefix)):
+            continue
+        if any((child / marker).exists() for marker in _MARKERS[name]):
+            return child
+    return None
+
+
+def source_folder(name: str, source_dir=None) -> pathlib.Path | None:
+    """Where ``name``'s original files are read from: ``source_dir``, else the data set's folder
+    in ``$ZOO_SOURCE_DIR``, else ``None`` (tensorflow-datasets)."""
+    if source_dir is not None:
+        folder = pathlib.Path(source_dir)
+        if not folder.is_dir():
+            raise ValueError(f"source_dir must be an existing folder, got {str(source_dir)!r}.")
+        return folder
+    root = os.environ.get(SOURCE_DIR_ENV)
+    return _folder_in_root(name, pathlib.Path(root)) if root else None
+
+
+# ---------------------------------------------------------------------------------------------
+# tensorflow-datasets.
+
+
+def _tfds_numpy(name: str, split: str, data_dir):
+    import tensorflow_datasets as tfds
+
+    dataset = tfds.load(name, split=split, as_supervised=True, data_dir=data_dir)
+    chunks = list(tfds.as_numpy(dataset.batch(8192)))
+    if not chunks:
+        raise ValueError(f"tensorflow-datasets returned no examples for {name!r} {split!r}.")
+    return tuple(np.concatenate([chunk[i] for chunk in chunks]) for i in range(2))
+
+
+def _tfds_shakespeare(data_dir) -> dict[str, str]:
+    import tensorflow_datasets as tfds
+
+    texts = {}
+    for split in DATASETS["tiny_shakespeare"].splits:
+        dataset = tfds.load("tiny_shakespeare", split=split, data_dir=data_dir)
+        texts[split] = "".join(
+            example["text"].decode("utf-8") for example in tfds.as_numpy(dataset)
+        )
+    return texts
+
+
+# ---------------------------------------------------------------------------------------------
+# Arrays (read once per process).
+
+
+@functools.lru_cache(maxsize=8)
+def _image_arrays(name: str, split: str, folder: str | None, data_dir: str | None):
+    if folder is not None:
+        path = pathlib.Path(folder)
+        if name in ("mnist", "fashion_mnist"):
+            return _idx_arrays(path, split, name)
+        return _cifar_arrays(path, split, name)
+    images, labels = _tfds_numpy(name, split, data_dir)
+    return np.asarray(images, dtype=np.uint8), np.asarray(labels, dtype=np.int32)
+
+
+@functools.lru_cache(maxsize=4)
+def _imdb_raw(split: str, folder: str | None, data_dir: str | None):
+    if folder is not None:
+        return _imdb_texts(pathlib.Path(folder), split)
+    texts, labels = _tfds_numpy("imdb_reviews", split, data_dir)
+    decoded = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in texts]
+    return decoded, np.asarray(labels, dtype=np.int32)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+PAD, OOV = "", "[UNK]"
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens of a review (HTML line breaks removed, punctuation dropped)."""
+    return _TOKEN.findall(text.lower().replace("<br />", " "))
+
+
+@functools.lru_cache(maxsize=4)
+def _imdb_vocabulary(folder: str | None, data_dir: str | None, vocab_size: int):
+    texts, _ = _imdb_raw("train", folder, data_dir)
+    counts = collections.Counter(token for text in texts for token in tokenize(text))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return (PAD, OOV, *(token for token, _ in ranked[: vocab_size - 2]))
+
+
+@functools.lru_cache(maxsize=2)
+def _shakespeare_texts(folder: str | None, data_dir: str | None) -> dict[str, str]:
+    if folder is not None:
+        return _shakespeare_from_folder(pathlib.Path(folder))
+    return _tfds_shakespeare(data_dir)
+
+
+def clear_cache() -> None:
+    """Forget the arrays read so far (they are kept in memory for the rest of the process)."""
+    for cached in (
+        digits_arrays,
+        _image_arrays,
+        _imdb_raw,
+        _imdb_vocabulary,
+        _shakespeare_texts,
+    ):
+        cached.cache_clear()
+
+
+def vocabulary(name: str, *, data_dir=None, source_dir=None, vocab_size: int = 20000):
+    """The token of every id: imdb_reviews' words (0 padding ``""``, 1 unknown ``"[UNK]"``, then
+    by decreasing train-split frequency), tiny_shakespeare's sorted distinct characters.
+
+    Example: ``len(vocabulary("tiny_shakespeare"))`` is 65 on the real corpus.
+    """
+    check_choice("name", name, ("imdb_reviews", "tiny_shakespeare"))
+    folder = source_folder(name, source_dir)
+    folder_key = None if folder is None else str(folder)
+    data_key = None if data_dir is None else str(data_dir)
+    if name == "imdb_reviews":
+        vocab_size = check_positive_int("vocab_size", vocab_size, minimum=3)
+        return list(_imdb_vocabulary(folder_key, data_key, vocab_size))
+    return sorted(set("".join(_shakespeare_texts(folder_key, data_key).values())))
+
+
+def _imdb_arrays(split, folder, data_dir, vocab_size, sequence_length):
+    words = vocabulary("imdb_reviews", data_dir=data_dir, source_dir=folder, vocab_size=vocab_size)
+    index = {token: i for i, token in enumerate(words)}
+    texts, labels = _imdb_raw(split, folder, data_dir)
+    ids = np.zeros((len(texts), sequence_length), dtype=np.int32)
+    for row, text in enumerate(texts):
+        tokens = [index.get(token, 1) for token in tokenize(text)[:sequence_length]]
+        ids[row, : len(tokens)] = tokens
+    return ids, labels
+
+
+def _shakespeare_arrays(split, folder, data_dir, sequence_length):
+    characters = vocabulary("tiny_shakespeare", data_dir=data_dir, source_dir=folder)
+    index = {c: i for i, c in enumerate(characters)}
+    text = _shakespeare_texts(folder, data_dir)[split]
+    ids = np.fromiter((index[c] for c in text), dtype=np.int32, count=len(text))
+    windows = (len(ids) - 1) // sequence_length
+    if windows < 1:
+        raise ValueError(
+            f"the tiny_shakespeare {split} split ({len(ids)} characters) is shorter than "
+            f"sequence_length + 1 ({sequence_length + 1})."
+        )
+    used = windows * sequence_length
+    inputs = ids[:used].reshape(windows, sequence_length)
+    targets = ids[1 : used + 1].reshape(windows, sequence_length)
+    return inputs, targets
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline.
+
+
+def _augment_cifar(image, seed):
+    """Random crop after zero padding by 4 and a random horizontal flip (He et al. 2016), both
+    drawn from the stateless ``seed`` of this example and pass."""
+    import tensorflow as tf
+
+    padded = tf.pad(image, [[CIFAR_PADDING] * 2, [CIFAR_PADDING] * 2, [0, 0]])
+    fold = tf.random.experimental.stateless_fold_in
+    image = tf.image.stateless_random_crop(padded, tf.shape(image), seed=fold(seed, 0))
+    return tf.image.stateless_random_flip_left_right(image, seed=fold(seed, 1))
+
+
+# Data sets made by `load` that shuffle or augment -> their one-pass builder: key -> data set.
+_PASSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def epoch_stream(dataset, first_epoch: int = 0):
+    """The passes ``first_epoch``, ``first_epoch + 1``, ... of a data set made by `load`, as one
+    endless data set in which pass e's order (and augmentation) is a pure function of
+    ``(seed, e)``: the same in every process, under every tf.distribute rewrite and however
+    Keras draws its iterators. ``None`` for any other data set (or one that neither shuffles nor
+    augments: every pass is the same).
+
+    `zoo.training.fit` trains on it, so a resumed run sees exactly the epochs it missed.
+
+    Example: ``stream = epoch_stream(load("digits", seed=0), first_epoch=2)``.
+    """
+    one_pass = _PASSES.get(dataset)
+    if one_pass is None:
+        return None
+    import tensorflow as tf
+
+    return tf.data.Dataset.counter(first_epoch).flat_map(one_pass).prefetch(tf.data.AUTOTUNE)
+
+
 def load(
     name: str,
     split: str = "train",
@@ -75,37 +462,143 @@ def load(
     data_dir=None,
     seed: int | None = None,
     image_size: int | None = None,
+    source_dir=None,
+    vocab_size: int = 20000,
+    sequence_length: int | None = None,
 ):
-    """A batched, prefetched ``tf.data.Dataset`` of ``(image, label)`` pairs.
+    """A batched, prefetched ``tf.data.Dataset`` of ``(inputs, labels)`` pairs.
+
+    Images are float32 in [0, 1], (N, H, W, C); labels int32 class ids (float32 one-hot with
+    ``one_hot``). ``imdb_reviews`` gives int32 word ids (padded with 0 / cut to
+    ``sequence_length``), ``tiny_shakespeare`` int32 character windows and the same windows one
+    character later as targets.
 
     Args:
-        name: data set name; one of ``DATASETS``.
-        split: ``"train"`` or ``"test"``.
+        name: one of ``DATASETS``: digits, mnist, fashion_mnist, cifar10, cifar100,
+            imdb_reviews, tiny_shakespeare.
+        split: one of the data set's splits (``"train"``, ``"test"``; tiny_shakespeare also
+            ``"validation"``).
         batch_size: examples per batch (the last batch may be smaller).
-        shuffle: reshuffle the examples every epoch (deterministic given ``seed``).
-        augment: random augmentation of the train split (none is defined for ``digits``).
-        one_hot: float one-hot labels instead of int32 class ids.
-        data_dir: where downloaded data sets are cached (unused by ``digits``).
-        seed: seed of the shuffle order.
-        image_size: side of the square images (``digits``: default 32).
+        shuffle: reshuffle the examples every pass; the k-th pass over the data set has an
+            order fixed by ``seed`` and k (``seed=None``: drawn from numpy's global generator,
+            which ``keras.utils.set_random_seed`` seeds).
+        augment: CIFAR only, train split only: random crop with zero padding 4 and a random
+            horizontal flip, drawn anew every epoch (reproducible from ``seed``).
+        one_hot: float32 one-hot labels instead of int32 class ids.
+        data_dir: tensorflow-datasets' folder (downloaded and prepared data).
+        seed: seed of the shuffle order and of the augmentation.
+        image_size: side of the square images (default: the data set's own; others are
+            resized bilinearly).
+        source_dir: a folder of the original files (see the module doc); overrides
+            ``$ZOO_SOURCE_DIR``.
+        vocab_size: imdb_reviews' vocabulary size, padding and unknown ids included.
+        sequence_length: tokens per review (default 256) or characters per window (default 100).
 
-    Example: ``train = zoo.training.data.load("digits", batch_size=64, seed=0)``.
+    Example: ``train = zoo.training.data.load("mnist", batch_size=128, seed=0,
+    source_dir="../shared/data/mnist")``.
     """
     import tensorflow as tf
 
     dataset_spec = spec(name)
     check_choice("split", split, dataset_spec.splits)
     batch_size = check_positive_int("batch_size", batch_size)
-    image_size = check_positive_int(
-        "image_size", dataset_spec.default_image_size if image_size is None else image_size
-    )
-    if augment:
-        raise ValueError(f"augment=True is not defined for {name!r}; use augment=False.")
-    x_train, y_train, x_test, y_test = digits_arrays(image_size)
-    images, labels = (x_train, y_train) if split == "train" else (x_test, y_test)
-    if one_hot:
-        labels = np.eye(dataset_spec.num_classes, dtype=np.float32)[labels]
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
-    if shuffle:
-        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    if augment and not dataset_spec.augmentation:
+        augmentable = ", ".join(n for n, s in DATASETS.items() if s.augmentation)
+        raise ValueError(f"augment=True is defined for {augmentable}, not for {name!r}.")
+    if augment and split != "train":
+        raise ValueError(f"augment=True applies to the 'train' split only, got split={split!r}.")
+    if dataset_spec.kind != "image":
+        if image_size is not None:
+            raise ValueError(f"image_size does not apply to the text data set {name!r}.")
+        length = DEFAULT_SEQUENCE_LENGTH[name] if sequence_length is None else sequence_length
+        length = check_positive_int("sequence_length", length)
+    else:
+        image_size = check_positive_int(
+            "image_size", dataset_spec.default_image_size if image_size is None else image_size
+        )
+    if name == "digits":
+        if source_dir is not None:
+            raise ValueError("digits ships with scikit-learn; source_dir does not apply to it.")
+        x_train, y_train, x_test, y_test = digits_arrays(image_size)
+        features, labels = (x_train, y_train) if split == "train" else (x_test, y_test)
+        if one_hot:
+            labels = np.eye(dataset_spec.num_classes, dtype=np.float32)[labels]
+        return _batched(features, labels, batch_size, shuffle, False, seed)
+
+    folder = source_folder(name, source_dir)
+    folder_key = None if folder is None else str(folder)
+    data_key = None if data_dir is None else str(data_dir)
+    if dataset_spec.kind == "image":
+        features, labels = _image_arrays(name, split, folder_key, data_key)
+    elif name == "imdb_reviews":
+        vocab_size = check_positive_int("vocab_size", vocab_size, minimum=3)
+        features, labels = _imdb_arrays(split, folder_key, data_key, vocab_size, length)
+    else:
+        features, labels = _shakespeare_arrays(split, folder_key, data_key, length)
+    num_classes = dataset_spec.num_classes
+    if num_classes is None:
+        num_classes = len(vocabulary(name, data_dir=data_dir, source_dir=folder))
+
+    native_size = features.shape[1] if dataset_spec.kind == "image" else None
+
+    def finish(inputs, targets):
+        if dataset_spec.kind == "image":
+            inputs = tf.cast(inputs, tf.float32) / 255.0
+            if image_size != native_size:
+                inputs = tf.image.resize(inputs, (image_size, image_size), antialias=True)
+                inputs = tf.clip_by_value(inputs, 0.0, 1.0)
+        targets = tf.cast(targets, tf.int32)
+        if one_hot:
+            targets = tf.one_hot(targets, num_classes, dtype=tf.float32)
+        return inputs, targets
+
+    return _batched(features, labels, batch_size, shuffle, augment, seed, finish)
+
+
+def _batched(features, labels, batch_size, shuffle, augment, seed, finish=None):
+    """The pipeline: an order per pass, gathered batch by batch (example by example when
+    augmenting), finished (scaling, resizing, one-hot) per batch, prefetched.
+
+    Pass k of the returned data set takes its order from a key drawn per pass from
+    ``Dataset.random(seed)``; `epoch_stream` replays pass e with key e.
+    """
+    import tensorflow as tf
+
+    count = len(features)
+    inputs = tf.constant(features)
+    targets = tf.constant(labels)
+    if (shuffle or augment) and seed is None:
+        seed = int(np.random.randint(0, 2**31 - 1))
+    parallel = {"num_parallel_calls": tf.data.AUTOTUNE, "deterministic": True}
+
+    def one_pass(key):
+        pass_seed = tf.random.experimental.stateless_fold_in(
+            tf.constant([seed or 0, 0], tf.int64), tf.cast(key, tf.int64)
+        )
+        order = tf.range(count, dtype=tf.int64)
+        if shuffle:
+            order = tf.random.experimental.stateless_shuffle(order, seed=pass_seed)
+        indices = tf.data.Dataset.from_tensor_slices(order)
+        if augment:
+            augment_seed = tf.random.experimental.stateless_fold_in(pass_seed, 1)
+
+            def augmented(position, index):
+                seed_of_example = tf.random.experimental.stateless_fold_in(augment_seed, position)
+                image = _augment_cifar(tf.gather(inputs, index), seed_of_example)
+                return image, tf.gather(targets, index)
+
+            batches = indices.enumerate().map(augmented, **parallel).batch(batch_size)
+        else:
+            batches = indices.batch(batch_size).map(
+                lambda index: (tf.gather(inputs, index), tf.gather(targets, index)), **parallel
+            )
+        return batches.map(finish, **parallel) if finish is not None else batches
+
+    if not (shuffle or augment):
+        return one_pass(tf.constant(0, tf.int64)).prefetch(tf.data.AUTOTUNE)
+    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    num_batches = -(-count // batch_size)
+    dataset = keys.flat_map(one_pass).apply(tf.data.experimental.assert_cardinality(num_batches))
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
+    _PASSES[dataset] = one_pass
+    return dataset

@@ -1,16 +1,28 @@
 """`fit`: the training recipe of the lectures around Keras' own ``model.fit``.
 
-It picks the optimizer by its lecture name, compiles with a loss matched to the model's output
-(probabilities or logits) and to the labels (class ids or one-hot), and trains.
+It picks the optimizer by its lecture name and the schedule by its name, compiles with a loss
+matched to the model's output (probabilities or logits) and to the labels (class ids or one-hot),
+and trains with the safety nets a long run needs: ``TerminateOnNaN``, the learning rate in the
+logs, a CSV history, TensorBoard, a checkpoint that resumes after ``kill -9`` with the weights an
+uninterrupted run would have reached, mixed precision and data-parallel distribution.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import sys
+
 import keras
 
+from zoo.training import callbacks as callbacks_lib
+from zoo.training import data as data_lib
+from zoo.training import schedules as schedules_lib
 from zoo.validation import check_choice, check_number, check_positive_int
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamax", "adadelta")
+MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
+HISTORY_FILE = "history.csv"
 
 
 def make_optimizer(
@@ -65,6 +77,160 @@ def default_loss(model: keras.Model, train) -> keras.losses.Loss:
     return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
+def steps_per_epoch(train) -> int | None:
+    """Batches in one pass over ``train`` (``None`` when unknown or infinite)."""
+    cardinality = getattr(train, "cardinality", None)
+    if cardinality is not None:
+        count = int(keras.ops.convert_to_numpy(cardinality()))
+        return count if count > 0 else None
+    try:
+        return len(train) or None
+    except TypeError:
+        return None
+
+
+def _resolve_schedule(schedule, learning_rate, epochs, train):
+    if schedule is None or isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return schedule
+    if not isinstance(schedule, str):
+        raise ValueError(
+            "schedule must be a name (one of "
+            f"{', '.join(repr(n) for n in schedules_lib.NAMES)}) or a "
+            f"keras.optimizers.schedules.LearningRateSchedule, got {schedule!r}."
+        )
+    steps = steps_per_epoch(train)
+    total = None if steps is None else steps * epochs
+    return schedules_lib.get(schedule, learning_rate=learning_rate, total_steps=total)
+
+
+def _mixed_policy(mixed_precision) -> str | None:
+    if mixed_precision is None or mixed_precision is False:
+        return None
+    if mixed_precision is True:
+        return "mixed_float16" if _has_gpu() else "mixed_bfloat16"
+    return check_choice("mixed_precision", mixed_precision, (True, False, *MIXED_POLICIES))
+
+
+def _has_gpu() -> bool:
+    try:
+        return bool(keras.distribution.list_devices("gpu"))
+    except (RuntimeError, ValueError):
+        return False
+
+
+def _is_tf_strategy(distribution) -> bool:
+    if "tensorflow" not in sys.modules:
+        return False
+    import tensorflow as tf
+
+    return isinstance(distribution, tf.distribute.Strategy)
+
+
+def _is_keras_distribution(distribution) -> bool:
+    """A ``keras.distribution`` DataParallel / ModelParallel (their base class is not public)."""
+    return all(
+        hasattr(distribution, attribute)
+        for attribute in ("device_mesh", "get_variable_layout", "distribute_dataset", "scope")
+    )
+
+
+def _built_in_scope(model, strategy) -> bool:
+    """Whether every variable of ``model`` was created under ``strategy`` (e.g. mirrored)."""
+    return bool(model.variables) and all(
+        getattr(variable.value, "distribute_strategy", None) is strategy
+        for variable in model.variables
+    )
+
+
+def _distribution_scope(distribution):
+    """The context in which the model is compiled and trained, and whether it must be cloned."""
+    if distribution is None:
+        return contextlib.nullcontext(), False
+    backend = keras.backend.backend()
+    if _is_keras_distribution(distribution):
+        if backend != "jax":
+            raise ValueError(
+                "distribution: a keras.distribution.Distribution needs KERAS_BACKEND=jax "
+                f"(the backend is {backend!r}); use a tf.distribute.Strategy with TensorFlow."
+            )
+        return distribution.scope(), True
+    if _is_tf_strategy(distribution):
+        if backend != "tensorflow":
+            raise ValueError(
+                "distribution: a tf.distribute.Strategy needs KERAS_BACKEND=tensorflow "
+                f"(the backend is {backend!r})."
+            )
+        return distribution.scope(), True
+    raise ValueError(
+        "distribution must be a tf.distribute.Strategy (TensorFlow backend) or a "
+        "keras.distribution.Distribution such as DataParallel (JAX backend), got "
+        f"{distribution!r}."
+    )
+
+
+def _clone(model: keras.Model, policy: str | None) -> keras.Model:
+    """``model`` rebuilt in the current scope (and dtype policy), with the same weights.
+
+    Layers that produce the model's outputs keep float32 so that softmax is never computed in 16
+    bits (Keras' mixed-precision guide).
+    """
+    outputs = {id(tensor) for tensor in model.outputs}
+    output_layers = set()
+    for layer in model.layers:
+        try:
+            produced = keras.tree.flatten(layer.output)
+        except (AttributeError, ValueError):  # a layer called more than once has no one output
+            continue
+        if any(id(tensor) in outputs for tensor in produced):
+            output_layers.add(id(layer))
+
+    def clone_layer(layer):
+        config = layer.get_config()
+        mixed = policy is not None and id(layer) not in output_layers and "dtype" in config
+        if mixed and not isinstance(layer, keras.layers.InputLayer):
+            config["dtype"] = policy
+        return layer.__class__.from_config(config)
+
+    try:
+        clone = keras.models.clone_model(model, clone_function=clone_layer)
+    except (ValueError, TypeError, NotImplementedError) as error:
+        raise ValueError(
+            "mixed_precision and distribution rebuild the model from its config, which failed "
+            f"({error}); build a functional or Sequential model, or build it yourself under the "
+            "dtype policy / inside the distribution's scope."
+        ) from None
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def _epoch_stream(train, initial_epoch: int):
+    """``(data, steps_per_epoch)`` for ``model.fit``, starting at epoch ``initial_epoch``.
+
+    A data set from `zoo.training.data.load` becomes its `epoch_stream`: epoch e's order and
+    augmentation are a pure function of (seed, e), so a resumed run, a distributed run and an
+    uninterrupted one see the same epochs. Another finite tf.data set is given as
+    ``train.repeat()`` with ``steps_per_epoch`` (Keras keeps one iterator, epoch k is the k-th
+    pass), after `_fast_forward` skipped the finished epochs' passes: tf.data draws a seeded
+    shuffle's order per pass, so this replays the orders in one process layout (not across
+    tf.distribute's rewrites of the data set).
+    """
+    steps = steps_per_epoch(train)
+    if steps is None or not hasattr(train, "repeat"):
+        return train, None
+    stream = data_lib.epoch_stream(train, initial_epoch)
+    if stream is not None:
+        return stream, steps
+    _fast_forward(train, initial_epoch)
+    return train.repeat(), steps
+
+
+def _fast_forward(train, epochs_done: int) -> None:
+    """Draw (and drop) one iterator per finished epoch, counting from 0 in every process."""
+    if hasattr(train, "element_spec"):
+        for _ in range(epochs_done):
+            iter(train)
+
+
 def fit(
     model: keras.Model,
     train,
@@ -76,12 +242,36 @@ def fit(
     schedule=None,
     momentum: float = 0.9,
     weight_decay: float = 0.0,
+    mixed_precision=False,
     jit_compile="auto",
+    checkpoint_dir=None,
+    tensorboard_dir=None,
+    distribution=None,
     callbacks=(),
     loss=None,
     verbose="auto",
 ) -> keras.callbacks.History:
     """Compile ``model`` for classification and train it; returns Keras' ``History``.
+
+    Every run logs ``learning_rate`` each epoch and stops on a NaN loss (``TerminateOnNaN``).
+    A named schedule is built by `zoo.training.schedules.get` with ``learning_rate`` as its peak
+    and the run's length (``epochs`` x batches per epoch) as ``total_steps``; the optimizer holds
+    it, unless ``callbacks`` contain ``ReduceLROnPlateau`` (which needs a settable rate) or
+    ``optimizer`` is an instance: then a `ScheduleCallback` drives it (same trajectory).
+
+    With ``checkpoint_dir`` the run writes ``state.json`` + the latest weights every epoch
+    (`ResumableCheckpoint`, atomic), ``best.keras`` (best ``val_loss``, or ``loss`` without
+    validation) and ``history.csv``; calling `fit` again with the same arguments after an
+    interruption (even ``kill -9``) resumes at the last finished epoch and ends with the same
+    weights as an uninterrupted run, provided ``train`` is shuffled with a fixed seed (e.g.
+    ``data.load(..., seed=0)``) and the randomness is seeded (``keras.utils.set_random_seed``;
+    ``tf.config.experimental.enable_op_determinism()`` for bitwise equality).
+
+    ``mixed_precision`` and ``distribution`` rebuild the model from its config inside the dtype
+    policy / the distribution's scope (a model arrives already built, and its variables, like the
+    optimizer's and the metrics', must be created there), train that copy (``history.model``)
+    and write its weights back into ``model``; ``model`` is then compiled (fresh optimizer) for
+    ``evaluate``. A model built inside the tf.distribute strategy's scope is trained as it is.
 
     Args:
         model: a Keras model (e.g. from ``zoo.build``).
@@ -89,36 +279,105 @@ def fit(
         validation: optional data set evaluated after every epoch.
         epochs: number of passes over ``train``.
         optimizer: a lecture optimizer name (see `make_optimizer`) or a Keras optimizer.
-        learning_rate: the step size; ignored when ``schedule`` is given.
-        schedule: a ``keras.optimizers.schedules.LearningRateSchedule``, evaluated every step.
+        learning_rate: the step size (the peak of a named schedule).
+        schedule: a schedule name (``constant``, ``step``, ``fractional``, ``exponential``,
+            ``cosine``, ``sgdr``, ``cyclic``, ``one_cycle``) or a ``LearningRateSchedule``.
         momentum: momentum of ``sgd``/``momentum``/``nesterov``.
         weight_decay: decoupled weight decay (L2 for plain SGD).
+        mixed_precision: False, True (``mixed_float16`` on GPU, ``mixed_bfloat16`` otherwise) or
+            a policy name.
         jit_compile: passed to ``model.compile`` (``"auto"``, True or False).
+        checkpoint_dir: folder of the resumable checkpoint, ``best.keras`` and ``history.csv``.
+        tensorboard_dir: folder of TensorBoard logs.
+        distribution: a ``tf.distribute.Strategy`` (TensorFlow backend: Mirrored,
+            MultiWorkerMirrored, TPU) or a ``keras.distribution.Distribution`` such as
+            ``DataParallel`` (JAX backend). Global batches must split evenly for DataParallel.
         callbacks: extra Keras callbacks.
         loss: override the default cross-entropy (`default_loss`).
         verbose: Keras' progress output (``"auto"``: a progress bar per epoch).
 
-    Example: ``zoo.training.fit(zoo.build("lenet5"), train, epochs=15, learning_rate=0.05)``.
+    Example: ``zoo.training.fit(zoo.build("lenet5"), train, epochs=15, learning_rate=0.05,
+    schedule="cosine", checkpoint_dir="runs/lenet5")``.
     """
     epochs = check_positive_int("epochs", epochs)
-    if schedule is not None and not isinstance(
-        schedule, keras.optimizers.schedules.LearningRateSchedule
-    ):
-        raise ValueError(
-            f"schedule must be a keras.optimizers.schedules.LearningRateSchedule, got {schedule!r}."
+    user_callbacks = list(callbacks)
+    schedule = _resolve_schedule(schedule, learning_rate, epochs, train)
+    plateau = any(isinstance(c, keras.callbacks.ReduceLROnPlateau) for c in user_callbacks)
+    drive_by_callback = schedule is not None and (plateau or not isinstance(optimizer, str))
+    # Driven by ScheduleCallback, the optimizer starts from a float that the callback overwrites
+    # before the first step.
+    optimizer_rate = schedule if schedule is not None and not drive_by_callback else learning_rate
+    if tensorboard_dir is not None and importlib.util.find_spec("tensorboard") is None:
+        raise ModuleNotFoundError(
+            "tensorboard_dir needs the tensorboard package (pip install tensorboard); "
+            "TensorFlow no longer installs it."
         )
-    opt = make_optimizer(
-        optimizer,
-        schedule if schedule is not None else learning_rate,
-        momentum=momentum,
-        weight_decay=weight_decay,
-    )
-    model.compile(
-        optimizer=opt,
-        loss=loss if loss is not None else default_loss(model, train),
-        metrics=["accuracy"],
-        jit_compile=jit_compile,
-    )
-    return model.fit(
-        train, validation_data=validation, epochs=epochs, callbacks=list(callbacks), verbose=verbose
-    )
+    policy = _mixed_policy(mixed_precision)
+    scope, must_clone = _distribution_scope(distribution)
+    if _is_tf_strategy(distribution) and _built_in_scope(model, distribution):
+        must_clone = False
+    loss = loss if loss is not None else default_loss(model, train)
+
+    def compile_model(target, mixed):
+        chosen = make_optimizer(
+            optimizer, optimizer_rate, momentum=momentum, weight_decay=weight_decay
+        )
+        if mixed == "mixed_float16":
+            chosen = keras.optimizers.LossScaleOptimizer(chosen)
+        target.compile(
+            optimizer=chosen,
+            loss=loss,
+            metrics=["accuracy"],
+            jit_compile=jit_compile,
+        )
+
+    if not isinstance(optimizer, str) and (policy is not None or must_clone):
+        raise ValueError(
+            "optimizer must be a name when mixed_precision or distribution is used (the "
+            "optimizer's variables are created inside their scope)."
+        )
+
+    with scope:
+        working = _clone(model, policy) if (policy is not None or must_clone) else model
+        compile_model(working, policy)
+        checkpoint = None
+        initial_epoch = 0
+        if checkpoint_dir is not None:
+            monitor = "val_loss" if validation is not None else "loss"
+            checkpoint = callbacks_lib.ResumableCheckpoint(checkpoint_dir, monitor=monitor)
+            initial_epoch = checkpoint.restore(working)
+        stream, steps = _epoch_stream(train, initial_epoch)
+
+        run_callbacks = [callbacks_lib.LearningRateLogger()]
+        if drive_by_callback:
+            run_callbacks.append(callbacks_lib.ScheduleCallback(schedule))
+        run_callbacks.append(keras.callbacks.TerminateOnNaN())
+        run_callbacks.extend(user_callbacks)
+        if checkpoint is not None:
+            checkpoint.directory.mkdir(parents=True, exist_ok=True)
+            run_callbacks.append(
+                keras.callbacks.CSVLogger(
+                    str(checkpoint.directory / HISTORY_FILE), append=initial_epoch > 0
+                )
+            )
+            run_callbacks.append(checkpoint)
+        if tensorboard_dir is not None:
+            run_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir)))
+        if initial_epoch < epochs:
+            history = working.fit(
+                stream,
+                validation_data=validation,
+                epochs=epochs,
+                steps_per_epoch=steps,
+                initial_epoch=initial_epoch,
+                callbacks=run_callbacks,
+                verbose=verbose,
+                shuffle=not hasattr(train, "element_spec"),
+            )
+        else:
+            history = keras.callbacks.History()
+            history.set_model(working)
+    if working is not model:
+        model.set_weights(working.get_weights())
+        compile_model(model, None)
+    return history

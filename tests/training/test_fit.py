@@ -1,0 +1,489 @@
+"""`zoo.training.fit`: schedules by name, checkpoints that survive SIGKILL, TensorBoard/CSV, NaN
+stops, mixed precision, distribution (MirroredStrategy, JAX DataParallel) and real MNIST."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo.training import callbacks, data, fit, schedules
+
+from ..conftest import REPO
+
+STEPS_PER_EPOCH = 23  # 1,437 digits in batches of 64
+
+
+def small_model():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(32, activation="tanh"),
+            keras.layers.Dense(10, activation="softmax", dtype="float32"),
+        ]
+    )
+
+
+def digits(split="train", **kwargs):
+    kwargs.setdefault("seed", 0)
+    if split != "train":
+        kwargs = {"shuffle": False}
+    return data.load("digits", split, batch_size=64, image_size=8, **kwargs)
+
+
+def run_python(script, *args, env=None, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
+        timeout=timeout,
+    )
+
+
+def last_json(result):
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ---- schedules, logs, safety nets ---------------------------------------------------------
+
+
+def test_a_named_schedule_spans_the_whole_run():
+    model = small_model()
+    history = fit(
+        model,
+        digits(),
+        epochs=2,
+        optimizer="momentum",
+        learning_rate=0.2,
+        schedule="one_cycle",
+        verbose=0,
+    )
+    held = model.optimizer._learning_rate
+    assert isinstance(held, schedules.OneCycle) and held.total_steps == 2 * STEPS_PER_EPOCH
+    assert held.max_lr == 0.2
+    expected = schedules.evaluate(held, 2 * STEPS_PER_EPOCH)[STEPS_PER_EPOCH - 1 :: STEPS_PER_EPOCH]
+    np.testing.assert_allclose(history.history["learning_rate"], expected, rtol=1e-6)
+    assert history.history["accuracy"][-1] > 0.8
+
+
+def test_a_schedule_object_and_reduce_lr_on_plateau_together():
+    schedule = schedules.get("cosine", 5, learning_rate=0.1, total_steps=3 * STEPS_PER_EPOCH)
+    plateau = keras.callbacks.ReduceLROnPlateau("loss", factor=0.5, patience=0, min_delta=1e9)
+    model = small_model()
+    history = fit(model, digits(), epochs=3, schedule=schedule, callbacks=[plateau], verbose=0)
+    # The optimizer holds a float rate (driven by ScheduleCallback) so the plateau could act.
+    assert not isinstance(model.optimizer._learning_rate, schedules.LearningRateSchedule)
+    rates = schedules.evaluate(schedule, 3 * STEPS_PER_EPOCH)[
+        STEPS_PER_EPOCH - 1 :: STEPS_PER_EPOCH
+    ]
+    np.testing.assert_allclose(history.history["learning_rate"], rates * [1.0, 1.0, 0.5], rtol=1e-6)
+
+
+def test_checkpoint_dir_writes_state_best_model_and_csv_history(tmp_path):
+    model = small_model()
+    history = fit(
+        model,
+        digits(),
+        digits("test"),
+        epochs=3,
+        learning_rate=0.1,
+        checkpoint_dir=tmp_path / "run",
+        verbose=0,
+    )
+    state = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert state["epoch"] == 3 and state["monitor"] == "val_loss"
+    assert state["best"] == pytest.approx(min(history.history["val_loss"]))
+    assert sorted(p.name for p in (tmp_path / "run").glob("*.weights.h5")) == [
+        "epoch-0003.weights.h5"
+    ]
+    best = keras.models.load_model(tmp_path / "run" / "best.keras")
+    assert best.evaluate(digits("test"), verbose=0, return_dict=True)["loss"] == pytest.approx(
+        state["best"], rel=1e-5
+    )
+    with open(tmp_path / "run" / "history.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]
+    assert {"loss", "accuracy", "val_loss", "learning_rate"} <= set(rows[0])
+    # Running it again finds the work done: no epoch is repeated and the weights stay.
+    weights = model.get_weights()
+    again = fit(
+        model,
+        digits(),
+        digits("test"),
+        epochs=3,
+        learning_rate=0.1,
+        checkpoint_dir=tmp_path / "run",
+        verbose=0,
+    )
+    assert again.history == {}
+    for a, b in zip(weights, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["from-load", "other-dataset"])
+def test_a_second_run_resumes_with_the_epochs_the_first_one_missed(tmp_path, wrapped):
+    """Interrupting epoch 3 and resuming from the checkpoint (a new data set object, as in a
+    new process) ends where 4 uninterrupted epochs end: for a data set from `load` (epochs
+    keyed on seed and epoch) and for any seeded tf.data set (passes skipped)."""
+
+    def train():
+        dataset = digits()
+        return dataset.map(lambda x, y: (x, y)) if wrapped else dataset
+
+    class Interrupt(Exception):
+        pass
+
+    class InterruptInEpoch3(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if int(self.model.optimizer.iterations) == 2 * STEPS_PER_EPOCH + 5:
+                raise Interrupt
+
+    arguments = {"optimizer": "nesterov", "learning_rate": 0.1, "schedule": "cyclic", "verbose": 0}
+    uninterrupted = small_model()
+    fit(uninterrupted, train(), epochs=4, checkpoint_dir=tmp_path / "a", **arguments)
+    with pytest.raises(Interrupt):
+        fit(
+            small_model(),
+            train(),
+            epochs=4,
+            checkpoint_dir=tmp_path / "b",
+            callbacks=[InterruptInEpoch3()],
+            **arguments,
+        )
+    resumed = small_model()
+    history = fit(resumed, train(), epochs=4, checkpoint_dir=tmp_path / "b", **arguments)
+    assert history.epoch == [2, 3]
+    for a, b in zip(uninterrupted.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+
+def test_tensorboard_dir_gets_event_files_with_the_learning_rate(tmp_path):
+    pytest.importorskip("tensorboard")  # TensorFlow >= 2.21 no longer installs it
+    fit(small_model(), digits(), digits("test"), epochs=2, tensorboard_dir=tmp_path, verbose=0)
+    events = list((tmp_path / "train").rglob("events.out.tfevents.*"))
+    assert events and list((tmp_path / "validation").rglob("events.out.tfevents.*"))
+    tags = {
+        value.tag
+        for event in tf.compat.v1.train.summary_iterator(str(events[0]))
+        for value in event.summary.value
+    }
+    assert {"epoch_loss", "epoch_learning_rate"} <= tags
+
+
+def test_a_corrupted_checkpoint_gives_a_clear_error(tmp_path):
+    folder = tmp_path / "run"
+    fit(small_model(), digits(), epochs=1, checkpoint_dir=folder, verbose=0)
+    weights = folder / "epoch-0001.weights.h5"
+    content = bytearray(weights.read_bytes())
+    content[len(content) // 2 : len(content) // 2 + 64] = b"\x00" * 64
+    weights.write_bytes(bytes(content))
+    with pytest.raises(
+        callbacks.CheckpointError, match=r"epoch-0001.weights.h5 is corrupted \(its SHA-256 differs"
+    ):
+        fit(small_model(), digits(), epochs=2, checkpoint_dir=folder, verbose=0)
+    (folder / "state.json").write_text('{"epoch": 1, "weights": "epoch-0001.weig')
+    with pytest.raises(ValueError, match=r"checkpoint state .*state\.json is corrupted"):
+        fit(small_model(), digits(), epochs=2, checkpoint_dir=folder, verbose=0)
+
+
+def test_a_checkpoint_of_another_model_is_refused(tmp_path):
+    folder = tmp_path / "run"
+    fit(small_model(), digits(), epochs=1, checkpoint_dir=folder, verbose=0)
+    keras.utils.set_random_seed(0)
+    other = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    with pytest.raises(callbacks.CheckpointError, match="does not fit this model"):
+        fit(other, digits(), epochs=2, checkpoint_dir=folder, verbose=0)
+
+
+def test_an_optimizer_instance_follows_a_schedule_through_the_callback():
+    schedule = schedules.StepDecay(0.2, STEPS_PER_EPOCH, 0.1)
+    model = small_model()
+    history = fit(
+        model,
+        digits(),
+        epochs=2,
+        optimizer=keras.optimizers.RMSprop(0.5),
+        schedule=schedule,
+        verbose=0,
+    )
+    assert isinstance(model.optimizer, keras.optimizers.RMSprop)
+    np.testing.assert_allclose(history.history["learning_rate"], [0.2, 0.02], rtol=1e-6)
+
+
+def test_terminate_on_nan_stops_the_run():
+    x = np.full((64, 8, 8, 1), np.nan, np.float32)
+    train = tf.data.Dataset.from_tensor_slices((x, np.zeros(64, np.int32))).batch(16)
+    history = fit(small_model(), train, epochs=5, verbose=0)
+    assert len(history.history["loss"]) == 1 and np.isnan(history.history["loss"][0])
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_trains_a_copy_under_the_policy_and_writes_the_weights_back(policy):
+    model = small_model()
+    before = model.get_weights()
+    history = fit(model, digits(), epochs=2, learning_rate=0.1, mixed_precision=policy, verbose=0)
+    trained = history.model
+    assert trained is not model
+    assert trained.layers[1].compute_dtype == policy.split("_")[1]
+    assert trained.layers[-1].compute_dtype == "float32"  # softmax in float32
+    assert isinstance(trained.optimizer, keras.optimizers.LossScaleOptimizer) == (
+        policy == "mixed_float16"
+    )
+    assert all(w.dtype == np.float32 for w in model.get_weights())
+    assert model.layers[1].compute_dtype == "float32"  # the caller's model keeps its policy
+    for a, b in zip(trained.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(before[0], model.get_weights()[0])
+    accuracy = model.evaluate(digits("test"), verbose=0, return_dict=True)["accuracy"]
+    assert accuracy > 0.8 and history.history["accuracy"][-1] > 0.8
+
+
+# ---- resume after SIGKILL -----------------------------------------------------------------
+
+RESUME_SCRIPT = """
+import json, os, signal, sys
+import numpy as np
+import keras
+import tensorflow as tf
+keras.utils.set_random_seed(0)
+tf.config.experimental.enable_op_determinism()
+import zoo
+from zoo.training import data, fit
+
+kill_at_epoch, checkpoint_dir, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+
+class KillDuringEpoch(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.epoch == kill_at_epoch and batch == 10:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+model = zoo.build("lenet5")
+train = data.load("digits", batch_size=64, seed=0)
+test = data.load("digits", "test", batch_size=120, shuffle=False)
+history = fit(model, train, test, epochs=4, optimizer="momentum", learning_rate=0.05,
+              schedule="cosine", checkpoint_dir=checkpoint_dir,
+              callbacks=[KillDuringEpoch()], verbose=0)
+np.savez(out, *model.get_weights())
+print(json.dumps({"epochs": history.epoch, "loss": history.history.get("loss", [])}))
+"""
+
+
+def test_a_run_killed_with_sigkill_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
+    started = time.perf_counter()
+    command = [sys.executable, "-c", RESUME_SCRIPT]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    options = {"capture_output": True, "text": True, "cwd": REPO, "env": env, "timeout": 300}
+    # The uninterrupted run and the run that gets killed in epoch 3 (index 2) run side by side.
+    uninterrupted = subprocess.Popen(
+        [*command, "-1", tmp_path / "a", tmp_path / "a.npz"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
+    killed = subprocess.run([*command, "2", tmp_path / "b", tmp_path / "b.npz"], **options)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    assert json.loads((tmp_path / "b" / "state.json").read_text())["epoch"] == 2
+    assert not (tmp_path / "b.npz").exists()
+    resumed = last_json(
+        subprocess.run([*command, "-1", tmp_path / "b", tmp_path / "b.npz"], **options)
+    )
+    assert resumed["epochs"] == [2, 3]  # epochs 0 and 1 were not repeated
+    out, err = uninterrupted.communicate(timeout=300)
+    assert uninterrupted.returncode == 0, err[-3000:]
+    assert json.loads(out.strip().splitlines()[-1])["epochs"] == [0, 1, 2, 3]
+    a, b = np.load(tmp_path / "a.npz"), np.load(tmp_path / "b.npz")
+    assert len(a.files) == len(b.files) == 10
+    for key in a.files:
+        np.testing.assert_allclose(b[key], a[key], rtol=1e-6, atol=1e-7)
+    with open(tmp_path / "b" / "history.csv") as file:
+        assert [int(row["epoch"]) for row in csv.DictReader(file)] == [0, 1, 2, 3]
+    print(f"resume test: {time.perf_counter() - started:.1f} s")
+
+
+# ---- distribution -------------------------------------------------------------------------
+
+MIRRORED_SCRIPT = """
+import json
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras
+import numpy as np
+import zoo
+from zoo.training import data, fit
+
+
+def run(distribution):
+    keras.utils.set_random_seed(0)
+    model = zoo.build("lenet5")
+    train = data.load("digits", batch_size=64, seed=0)
+    history = fit(model, train, epochs=3, optimizer="momentum", learning_rate=0.05,
+                  distribution=distribution, verbose=0)
+    trained = history.model
+    kind = type(trained.layers[1].kernel.value).__name__ if distribution else ""
+    return history.history["loss"], model.get_weights(), kind
+
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+single, single_weights, _ = run(None)
+mirrored, mirrored_weights, kind = run(strategy)
+difference = max(float(np.abs(a - b).max()) for a, b in zip(single_weights, mirrored_weights))
+with strategy.scope():  # a model built in the scope is trained as it is, not rebuilt
+    keras.utils.set_random_seed(0)
+    in_scope = zoo.build("lenet5")
+history = fit(in_scope, data.load("digits", batch_size=64, seed=0), epochs=1,
+              optimizer="momentum", learning_rate=0.05, distribution=strategy, verbose=0)
+print(json.dumps({"replicas": strategy.num_replicas_in_sync, "single": single,
+                  "mirrored": mirrored, "kind": kind, "weights": difference,
+                  "trained_in_place": history.model is in_scope,
+                  "in_scope_loss": history.history["loss"][0]}))
+"""
+
+
+def test_mirrored_strategy_over_two_cpu_devices_matches_one_device():
+    result = last_json(run_python(MIRRORED_SCRIPT))
+    assert result["replicas"] == 2
+    assert "Mirrored" in result["kind"] or "Distributed" in result["kind"]
+    # Epoch 1 agrees to float precision; after it the last, odd batch (29 = 15 + 14 examples)
+    # is averaged per replica first, a small difference that Keras' MirroredStrategy makes.
+    assert result["mirrored"][0] == pytest.approx(result["single"][0], rel=1e-5)
+    np.testing.assert_allclose(result["mirrored"], result["single"], rtol=5e-3)
+    assert result["single"][-1] < 0.5 * result["single"][0]  # it trained
+    assert result["weights"] < 5e-3
+    assert result["trained_in_place"]
+    assert result["in_scope_loss"] == pytest.approx(result["mirrored"][0], rel=1e-5)
+
+
+JAX_SCRIPT = """
+import json
+import jax
+import keras
+import numpy as np
+import zoo
+from zoo.training import data, fit
+
+
+def run(distribution):
+    keras.utils.set_random_seed(0)
+    model = zoo.build("lenet5")
+    # DataParallel splits every global batch over the devices: keep whole, even batches.
+    train = data.load("digits", batch_size=64, seed=0).unbatch().batch(64, drop_remainder=True)
+    history = fit(model, train, epochs=3, optimizer="momentum", learning_rate=0.05,
+                  distribution=distribution, verbose=0)
+    devices = len(history.model.layers[1].kernel.value.sharding.device_set)
+    return history.history["loss"], model.get_weights(), devices
+
+
+parallel = keras.distribution.DataParallel(devices=keras.distribution.list_devices("cpu"))
+single, single_weights, _ = run(None)
+distributed, distributed_weights, devices = run(parallel)
+difference = max(float(np.abs(a - b).max()) for a, b in zip(single_weights, distributed_weights))
+print(json.dumps({"devices": len(jax.devices()), "replicated_on": devices, "single": single,
+                  "parallel": distributed, "weights": difference}))
+"""
+
+
+def test_jax_data_parallel_over_two_host_devices_matches_one_device():
+    pytest.importorskip("jax")
+    env = {"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    result = last_json(run_python(JAX_SCRIPT, env=env))
+    assert result["devices"] == 2 and result["replicated_on"] == 2
+    np.testing.assert_allclose(result["parallel"], result["single"], rtol=1e-5)
+    assert result["single"][-1] < 0.5 * result["single"][0]
+    assert result["weights"] < 1e-5
+
+
+# ---- bad input ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "phrase"),
+    [
+        (
+            {"optimizer": "adagrad"},
+            "optimizer must be one of 'sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', "
+            "'adamax', 'adadelta'; got 'adagrad'",
+        ),
+        (
+            {"schedule": "linear"},
+            "schedule must be one of 'constant', 'step', 'fractional', 'exponential', "
+            "'cosine', 'sgdr', 'cyclic', 'one_cycle'",
+        ),
+        ({"schedule": 0.1}, "schedule must be a name"),
+        ({"epochs": 0}, "epochs must be an integer >= 1, got 0"),
+        ({"learning_rate": -1.0}, "learning_rate must be in"),
+        ({"momentum": 1.5}, r"momentum must be in \[0.0, 1.0\)"),
+        (
+            {"mixed_precision": "float16"},
+            "mixed_precision must be one of True, False, 'mixed_float16', 'mixed_bfloat16'",
+        ),
+        (
+            {"distribution": "mirrored"},
+            "distribution must be a tf.distribute.Strategy .* or a keras.distribution.Distribution",
+        ),
+        (
+            {"optimizer": keras.optimizers.SGD(), "mixed_precision": "mixed_bfloat16"},
+            "optimizer must be a name when mixed_precision",
+        ),
+    ],
+)
+def test_bad_arguments(kwargs, phrase):
+    kwargs.setdefault("epochs", 1)
+    with pytest.raises(ValueError, match=phrase):
+        fit(small_model(), digits(), verbose=0, **kwargs)
+
+
+# ---- real data ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_mnist_cnn_reaches_99_percent_on_real_mnist(shared_data):
+    """The lecture's MNIST CNN (known result about 99.2%) trained by `fit` on the real files."""
+    folder = shared_data / "mnist"
+    keras.utils.set_random_seed(0)
+    train = data.load("mnist", batch_size=128, seed=0, source_dir=folder)
+    test = data.load("mnist", "test", batch_size=1000, shuffle=False, source_dir=folder)
+    model = zoo.build("mnist_cnn")
+    started = time.perf_counter()
+    fit(
+        model,
+        train,
+        epochs=2,
+        optimizer="adam",
+        learning_rate=2e-3,
+        schedule="one_cycle",
+        verbose=2,
+    )
+    seconds = time.perf_counter() - started
+    accuracy = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
+    print(f"mnist_cnn: 2 epochs, test accuracy {accuracy:.4f}, training {seconds:.0f} s")
+    assert accuracy >= 0.99
