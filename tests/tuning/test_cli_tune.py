@@ -1,0 +1,69 @@
+"""``zoo tune``: a search from the command line, its final table, resume, and user mistakes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import zoo.tuning
+from zoo import cli
+
+ARGS = ["--image-size", "8", "--max-trials", "2", "--epochs", "1", "--seed", "1"]
+
+
+def test_tune_prints_progress_and_a_final_table(tmp_path, capsys):
+    assert cli.main(["tune", "mlp", *ARGS, "--directory", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Search: Running Trial #1" in out  # keras-tuner's progress output
+    assert f"best trials of {tmp_path / 'mlp_random'}:" in out
+    table = out.split("best trials of", 1)[1].splitlines()
+    assert re.match(r"^\s+trial\s+status\s+val_accuracy\s+hyperparameters$", table[1])
+    assert len([line for line in table if "COMPLETED" in line]) == 2
+    assert re.search(
+        r"^best trial \d: validation val_accuracy 0\.\d{4}, test accuracy 0\.\d{4}$", out, re.M
+    )
+    # --resume finds the search finished: no trial runs again.
+    assert cli.main(["tune", "mlp", *ARGS, "--directory", str(tmp_path), "--resume"]) == 0
+    assert "Running Trial" not in capsys.readouterr().out
+
+
+class _Called(Exception):
+    pass
+
+
+def test_tune_passes_its_options_to_search(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_search(name, train, validation, **kwargs):
+        seen.update(kwargs, name=name)
+        raise _Called
+
+    monkeypatch.setattr(zoo.tuning, "search", fake_search)
+    argv = ["tune", "lenet", "--tuner", "hyperband", "--max-trials", "4", "--epochs", "3"]
+    with pytest.raises(_Called):
+        cli.main([*argv, "--directory", str(tmp_path), "--resume", "--parallel-trials", "2"])
+    assert seen["name"] == "lenet5"
+    assert (seen["tuner"], seen["max_trials"], seen["epochs"]) == ("hyperband", 4, 3)
+    assert seen["parallel_trials"] == 2 and seen["overwrite"] is False
+    assert seen["input_shape"] == (32, 32, 1) and seen["num_classes"] == 10
+
+
+@pytest.mark.parametrize(
+    ("argv", "phrase"),
+    [
+        (["tune", "mlp", "--tuner", "evolution"], "tuner must be one of 'random', 'grid'"),
+        (["tune", "mlp", "--max-trials", "0"], "max_trials must be an integer >= 1, got 0"),
+        (["tune", "mlp", "--parallel-trials", "0"], "parallel_trials must be an integer >= 1"),
+        (["tune", "mlp", "--dataset", "mnist2"], "'mnist2'"),
+        (["tune", "lstm"], "'lstm' is a sequence_classification model"),
+        (["tune", "mlpp"], "Did you mean 'mlp'?"),
+        (["tune", "mlp", "--epochs", "many"], "invalid int value: 'many'"),
+    ],
+)
+def test_user_mistakes_are_one_line_and_exit_2(argv, phrase, tmp_path, capsys):
+    assert cli.main([*argv, "--directory", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert phrase in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+    assert "Traceback" not in captured.err

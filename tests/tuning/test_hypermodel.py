@@ -1,0 +1,147 @@
+"""`hypermodel`: every registered model builds and compiles from its search space."""
+
+from __future__ import annotations
+
+import keras
+import keras_tuner
+import numpy as np
+import pytest
+
+import zoo
+from zoo.tuning import hypermodel, spaces
+
+TRAINING = {"optimizer", "learning_rate", "momentum", "weight_decay", "batch_size", "schedule"}
+SLOW_BUILDS = {"inception_v3", "resnet101", "resnet110", "resnet152", "resnet1202"}
+
+
+def _small(info) -> dict:
+    """A small configuration: the smallest input the architecture takes, 10 classes."""
+    arguments = {}
+    if info.min_input_size is not None:
+        side = max(info.min_input_size, 8)
+        arguments["input_shape"] = (side, side, info.default_input_shape[-1])
+    if info.default_num_classes is not None:
+        arguments["num_classes"] = 10
+    return arguments
+
+
+def _expected_names(info) -> set[str]:
+    """The family's parameters and the training ones whose knob the builder has."""
+    defaults = spaces.builder_defaults(info)
+    family = spaces.FAMILY_SPACES.get(info.family, spaces.FALLBACK_SPACE)
+    names = set()
+    for key, entry in {**family, **spaces.TRAINING_SPACE}.items():
+        if isinstance(entry, spaces.LayerStack):
+            if key in defaults:
+                names |= set(entry.params(key, defaults[key]))
+        elif entry.knob is None or entry.knob in defaults:
+            names.add(key)
+    return names
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_BUILDS else n for n in zoo.list_models()],
+)
+def test_every_model_builds_and_compiles_from_its_space(name):
+    info = zoo.info(name)
+    model = hypermodel(name, **_small(info))
+    hp = keras_tuner.HyperParameters()
+    built = model.build(hp)
+    assert isinstance(built, keras.Model) and built.compiled
+    declared = {p.name for p in hp.space}
+    assert declared == set(model.space) == _expected_names(info)
+    assert declared >= TRAINING
+    # The default configuration is the builder's own.
+    defaults = spaces.builder_defaults(info)
+    for key, param in model.space.items():
+        if param.knob == key and param.knob_values is None:
+            assert hp.values[key] == defaults[key], key
+
+
+def test_default_configuration_is_the_paper_model():
+    model = hypermodel("mlp", input_shape=(8, 8, 1)).build(keras_tuner.HyperParameters())
+    reference = zoo.build("mlp", input_shape=(8, 8, 1))
+    assert model.count_params() == reference.count_params() == 64 * 500 + 500 + 5010
+    assert isinstance(model.optimizer, keras.optimizers.SGD)
+    assert float(model.optimizer.momentum) == pytest.approx(0.9)
+
+
+def test_fixed_hyperparameters_and_knobs():
+    model = hypermodel("mlp", input_shape=(8, 8, 1), optimizer="adam", units_1=16)
+    hp = keras_tuner.HyperParameters()
+    built = model.build(hp)
+    assert hp.values["optimizer"] == "adam" and "momentum" not in hp.values
+    fixed = {p.name: p for p in hp.space}
+    assert isinstance(fixed["units_1"], keras_tuner.engine.hyperparameters.Fixed)
+    assert built.get_layer("hidden1").units == 16
+    assert isinstance(built.optimizer, keras.optimizers.Adam)
+    # A knob outside the space replaces the parameters that set it.
+    stacked = hypermodel("mlp", input_shape=(8, 8, 1), hidden_units=[24, 12])
+    assert "num_layers" not in stacked.space and "units_1" not in stacked.space
+    net = stacked.build(keras_tuner.HyperParameters())
+    assert [net.get_layer(f"hidden{i}").units for i in (1, 2)] == [24, 12]
+
+
+@pytest.mark.parametrize(
+    ("fixed", "phrases"),
+    [
+        ({"depth": 3}, ["'depth'", "num_layers", "learning_rate", "hidden_units"]),
+        ({"optimizer": "adamw"}, ["'optimizer'", "'adam'", "'adamw'"]),
+        ({"learning_rate": "fast"}, ["'learning_rate'", "a number", "0.0001, 0.3"]),
+        ({"subsampling": "max"}, ["'subsampling'"]),
+    ],
+)
+def test_bad_fixed_values_name_the_allowed_ones(fixed, phrases):
+    with pytest.raises(ValueError) as error:
+        hypermodel("mlp", **fixed)
+    for phrase in phrases:
+        assert phrase in str(error.value)
+
+
+def test_a_configuration_the_builder_rejects_fails_the_trial():
+    model = hypermodel("mlp", input_shape=(8, 8, 1), dropout=1.5)
+    with pytest.raises(keras_tuner.errors.FailedTrialError, match="dropout"):
+        model.build(keras_tuner.HyperParameters())
+
+
+class _Batches(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.count += 1
+
+
+def test_fit_applies_batch_size_and_schedule(digits):
+    train, validation = digits
+    model = hypermodel("mlp", input_shape=(8, 8, 1), units_1=16, batch_size=64, schedule="cosine")
+    hp = keras_tuner.HyperParameters()
+    net = model.build(hp)
+    batches = _Batches()
+    history = model.fit(hp, net, train, validation_data=validation, epochs=2, callbacks=[batches])
+    assert batches.count == 2 * 23  # 1,437 examples in batches of 64
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    schedule = net.optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert schedule.decay_steps == 2 * 23
+    assert float(net.optimizer.learning_rate) < 1e-6  # decayed to zero at the end
+
+
+def test_fit_on_arrays_passes_the_batch_size():
+    x = np.random.default_rng(0).random((100, 8, 8, 1), dtype=np.float32)
+    y = np.arange(100) % 10
+    model = hypermodel("mlp", input_shape=(8, 8, 1), units_1=8, batch_size=32)
+    hp = keras_tuner.HyperParameters()
+    batches = _Batches()
+    model.fit(hp, model.build(hp), x, y, epochs=1, callbacks=[batches], verbose=0)
+    assert batches.count == 4
+
+
+def test_regression_tasks_log_mae():
+    model = hypermodel("dqn", input_shape=(36, 36, 4), num_actions=3)
+    assert model.logged_metrics(validation=True) == ("loss", "mae", "val_loss", "val_mae")
+    net = model.build(keras_tuner.HyperParameters())
+    assert isinstance(net.loss, keras.losses.MeanSquaredError)
+    assert hypermodel("mlp").logged_metrics(validation=False) == ("loss", "accuracy")

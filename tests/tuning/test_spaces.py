@@ -1,0 +1,115 @@
+"""The search spaces: the lectures' hyperparameters as data, resolved against each builder."""
+
+from __future__ import annotations
+
+import types
+
+import keras_tuner
+import pytest
+
+import zoo
+from zoo.training import schedules
+from zoo.training.fit import OPTIMIZERS
+from zoo.tuning import spaces
+
+
+def test_training_space_is_the_lectures_list():
+    space = spaces.TRAINING_SPACE
+    assert set(space) == {
+        "optimizer",
+        "learning_rate",
+        "momentum",
+        "weight_decay",
+        "dropout",
+        "initializer",
+        "batch_size",
+        "schedule",
+    }
+    assert space["optimizer"].values == OPTIMIZERS
+    assert space["learning_rate"].sampling == "log"
+    assert space["momentum"].when == ("optimizer", ("sgd", "momentum", "nesterov"))
+    assert space["initializer"].values == ("glorot", "he", "normal")
+    assert space["initializer"].knob_values["he"] == "he_normal"
+    assert space["batch_size"].values == (32, 64, 128)
+    assert space["schedule"].values == schedules.NAMES
+    # Defaults are zoo.training.fit's: plain SGD at 0.01 with momentum 0.9, no decay.
+    assert [space[k].default for k in ("optimizer", "learning_rate", "weight_decay")] == [
+        "sgd",
+        0.01,
+        0.0,
+    ]
+
+
+def test_mlp_space_is_depth_widths_activation_plus_training():
+    space = spaces.space_for(zoo.info("mlp"))
+    assert list(space)[:5] == ["num_layers", "units_1", "units_2", "units_3", "activation"]
+    # The builder's default 784-500-10 sigmoid net is the default configuration.
+    assert space["num_layers"].default == 1
+    assert space["units_1"].default == 500 and 500 in space["units_1"].values
+    assert space["activation"].default == "sigmoid"
+    assert space["units_2"].when == ("num_layers", (2, 3))
+    assert space["dropout"].default == 0.0
+    # No mlp builder knob is called kernel_initializer, so no initializer is tuned.
+    assert "initializer" not in space
+
+
+def test_knobs_the_builder_lacks_are_left_out():
+    softmax = spaces.space_for(zoo.info("softmax_regression"))
+    assert set(softmax) == {
+        "optimizer",
+        "learning_rate",
+        "momentum",
+        "weight_decay",
+        "batch_size",
+        "schedule",
+    }
+    lenet = spaces.space_for(zoo.info("lenet5"))
+    assert "dropout" not in lenet and lenet["subsampling"].values == ("avg", "max")
+
+
+def _builder(spec, *, activation="tanh", dropout=0.2, units=64, kernel_initializer="he_normal"):
+    """A stand-in builder of an unknown family."""
+
+
+def test_fallback_space_takes_the_knobs_a_builder_has():
+    info = types.SimpleNamespace(family="no_such_family", builder=_builder)
+    space = spaces.space_for(info)
+    assert {"activation", "units", "dropout", "initializer"} <= set(space)
+    assert "alpha" not in space and "num_layers" not in space
+    assert space["activation"].default == "tanh"
+    assert space["dropout"].default == 0.2
+    assert space["initializer"].default == "he"
+    assert space["units"].default == 64
+
+
+def test_declared_values_come_from_keras_tuner():
+    hp = keras_tuner.HyperParameters()
+    param = spaces.TRAINING_SPACE["learning_rate"]
+    assert param.declare(hp, "learning_rate") == 0.01
+    (declared,) = hp.space
+    assert isinstance(declared, keras_tuner.engine.hyperparameters.Float)
+    assert declared.sampling == "log"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "ok"),
+    [
+        ("optimizer", "adam", True),
+        ("optimizer", "adamw", False),
+        ("learning_rate", 0.1, True),
+        ("learning_rate", float("nan"), False),
+        ("learning_rate", "0.1", False),
+        ("batch_size", 16, True),
+        ("batch_size", True, False),
+    ],
+)
+def test_param_accepts_values_of_its_type(name, value, ok):
+    assert spaces.TRAINING_SPACE[name].accepts(value) is ok
+
+
+def test_layer_stack_composes_the_width_list():
+    stack = spaces.FAMILY_SPACES["mlp"]["hidden_units"]
+    assert stack.compose({"num_layers": 2, "units_1": 64, "units_2": 32, "units_3": 16}) == [
+        64,
+        32,
+    ]

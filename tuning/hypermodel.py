@@ -1,0 +1,240 @@
+"""`hypermodel`: a keras-tuner ``HyperModel`` for every registered zoo model.
+
+``build(hp)`` declares the model's search space (`zoo.tuning.spaces.space_for`: its family's
+knobs plus the lectures' training hyperparameters), builds the model with `zoo.build` and
+compiles it with the chosen optimizer; ``fit(hp, model, ...)`` applies the batch size and the
+learning-rate schedule, then calls ``model.fit``. Any hyperparameter can be fixed by keyword
+(declared with ``hp.Fixed``), and a builder knob outside the space can be given a constant value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import keras
+import keras_tuner
+
+from zoo import registry
+from zoo.training.fit import default_loss, make_optimizer
+from zoo.tuning import spaces
+
+REGRESSION_TASKS = ("autoencoder", "q_values")
+"""Tasks trained with mean squared error (and logging ``mae``); the others use cross-entropy
+matched to the model's output (`zoo.training.fit.default_loss`) and log ``accuracy``."""
+
+
+class ZooHyperModel(keras_tuner.HyperModel):
+    """The search space of one zoo model as a keras-tuner ``HyperModel``; see `hypermodel`.
+
+    ``distribution``: a ``keras.distribution`` setting (e.g. ``DataParallel()``) applied before
+    every build, since ``keras.backend.clear_session()`` resets the global one.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        input_shape=None,
+        num_classes=None,
+        seed: int | None = None,
+        fixed: Mapping | None = None,
+    ):
+        self.info = registry.info(name)
+        self.input_shape = input_shape
+        self.num_classes = num_classes
+        self.seed = seed
+        self.distribution = None
+        self._example_counts = {}
+        space = spaces.space_for(self.info)
+        knobs = set(self.info.config_arguments)
+        fixed = dict(fixed or {})
+        self.config = {k: v for k, v in fixed.items() if k in knobs and k not in space}
+        self.space = {k: p for k, p in space.items() if p.knob not in self.config}
+        self.stacks = {
+            k: s for k, s in spaces.layer_stacks(self.info).items() if k not in self.config
+        }
+        self.fixed = {k: v for k, v in fixed.items() if k not in self.config}
+        for key, value in self.fixed.items():
+            if key not in self.space:
+                raise ValueError(
+                    f"Unknown hyperparameter {key!r} for model {self.info.name!r}; its "
+                    f"hyperparameters are: {', '.join(self.space)}; its builder arguments are: "
+                    f"{', '.join(self.info.config_arguments) or 'none'}."
+                )
+            param = self.space[key]
+            if not param.accepts(value):
+                raise ValueError(
+                    f"Hyperparameter {key!r} of {self.info.name!r} must be "
+                    f"{_allowed(param)}; got {value!r}."
+                )
+        super().__init__(name=f"zoo_{self.info.name}")
+
+    @property
+    def regression(self) -> bool:
+        return self.info.task in REGRESSION_TASKS
+
+    def logged_metrics(self, validation: bool) -> tuple[str, ...]:
+        """The names ``model.fit`` logs for this model (with ``val_`` ones given validation)."""
+        names = ("loss", "mae") if self.regression else ("loss", "accuracy")
+        return names + tuple(f"val_{n}" for n in names) if validation else names
+
+    def declare(self, hp) -> dict:
+        """Declare the whole space in ``hp``; the values (None for inactive ones)."""
+        values = {}
+        for key, param in self.space.items():
+            if param.when is None:
+                values[key] = self._declare_one(hp, key, param)
+                continue
+            parent, allowed = param.when
+            with hp.conditional_scope(parent, list(allowed)):
+                values[key] = self._declare_one(hp, key, param)
+        return values
+
+    def _declare_one(self, hp, key, param):
+        if key in self.fixed:
+            return hp.Fixed(key, self.fixed[key])
+        return param.declare(hp, key)
+
+    def builder_config(self, values: Mapping) -> dict:
+        """The ``**config`` for `zoo.build` from declared values (plus the constant knobs)."""
+        config = dict(self.config)
+        for key, param in self.space.items():
+            if param.knob is None or param.knob in self.stacks or values.get(key) is None:
+                continue
+            value = values[key]
+            config[param.knob] = param.knob_values[value] if param.knob_values else value
+        for knob, stack in self.stacks.items():
+            config[knob] = stack.compose(values)
+        return config
+
+    def build(self, hp):
+        values = self.declare(hp)
+        config = self.builder_config(values)
+        if self.distribution is not None:
+            # keras-tuner clears the session before every build, which drops the global
+            # keras.distribution setting; put it back.
+            keras.distribution.set_distribution(self.distribution)
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        try:
+            model = registry.build(
+                self.info.name,
+                input_shape=self.input_shape,
+                num_classes=self.num_classes,
+                **config,
+            )
+        except ValueError as error:
+            raise keras_tuner.errors.FailedTrialError(
+                f"{self.info.name} rejects {config}: {error}"
+            ) from error
+        momentum = values.get("momentum")
+        optimizer = make_optimizer(
+            values["optimizer"],
+            values["learning_rate"],
+            momentum=0.0 if momentum is None else momentum,
+            weight_decay=values["weight_decay"],
+        )
+        if self.regression:
+            loss, metrics = keras.losses.MeanSquaredError(), ["mae"]
+        else:
+            loss, metrics = default_loss(model, None), ["accuracy"]
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        return model
+
+    def fit(self, hp, model, *args, **kwargs):
+        values = self.declare(hp)
+        batch_size = values["batch_size"]
+        # A keras.distribution splits every batch over the devices: whole batches only.
+        whole = self.distribution is not None
+        args = list(args)
+        data = args[0] if args else kwargs.get("x")
+        if _is_dataset(data):
+            batched, steps = self._batched(data, batch_size, whole)
+            if args:
+                args[0] = batched
+            else:
+                kwargs["x"] = batched
+            kwargs["shuffle"] = False
+            if whole and _is_dataset(kwargs.get("validation_data")):
+                kwargs["validation_data"], _ = self._batched(
+                    kwargs["validation_data"], batch_size, whole
+                )
+        else:
+            kwargs["batch_size"] = batch_size
+            steps = math.ceil(len(data) / batch_size)
+        if values["schedule"] != "constant":
+            from zoo.training import schedules
+
+            epochs = kwargs.get("epochs", 1) - kwargs.get("initial_epoch", 0)
+            model.optimizer.learning_rate = schedules.get(
+                values["schedule"],
+                learning_rate=values["learning_rate"],
+                total_steps=max(2, epochs * steps),
+            )
+        return model.fit(*args, **kwargs)
+
+    def _batched(self, dataset, batch_size: int, whole: bool):
+        """``(dataset in batches of batch_size with its length known to Keras, length)``."""
+        import tensorflow as tf
+
+        if id(dataset) not in self._example_counts:
+            count = dataset.reduce(0, lambda total, batch: total + _batch_length(batch))
+            self._example_counts[id(dataset)] = (dataset, int(count))
+        examples = self._example_counts[id(dataset)][1]
+        steps = examples // batch_size if whole else math.ceil(examples / batch_size)
+        batched = dataset.rebatch(batch_size, drop_remainder=whole)
+        return batched.apply(tf.data.experimental.assert_cardinality(steps)), steps
+
+
+def _allowed(param) -> str:
+    """What values a fixed `spaces.Param` takes, in words."""
+    if param.kind == "boolean":
+        return "True or False"
+    if param.kind == "choice" and all(isinstance(v, str) for v in param.values):
+        return "one of " + ", ".join(repr(v) for v in param.values)
+    if param.kind == "choice":
+        return "a number such as " + ", ".join(repr(v) for v in param.values)
+    kind = "an integer" if param.kind == "int" else "a number"
+    return f"{kind} (searched in [{param.min_value}, {param.max_value}])"
+
+
+def _is_dataset(data) -> bool:
+    return type(data).__module__.startswith("tensorflow") and hasattr(data, "rebatch")
+
+
+def _batch_length(batch):
+    import tensorflow as tf
+
+    first = tf.nest.flatten(batch)[0]
+    return tf.shape(first, out_type=tf.int32)[0]
+
+
+def hypermodel(
+    name: str, /, *, input_shape=None, num_classes=None, seed: int | None = None, **fixed
+) -> ZooHyperModel:
+    """A keras-tuner ``HyperModel`` searching model ``name``'s architecture and training.
+
+    The space is the family's knobs (`zoo.tuning.spaces.FAMILY_SPACES`) and the lectures'
+    training hyperparameters (`zoo.tuning.spaces.TRAINING_SPACE`: optimizer, log-scale learning
+    rate, momentum, L2 weight decay, dropout, initializer, batch size, schedule). Defaults are
+    the builder's, so ``build(keras_tuner.HyperParameters())`` is the paper's configuration
+    trained with `zoo.training.fit`'s defaults.
+
+    Args:
+        name: a registered model name or alias.
+        input_shape: the model's input shape (default: the paper's).
+        num_classes: classifier size (default: the model's).
+        seed: if given, ``keras.utils.set_random_seed(seed)`` before every build, so a
+            configuration rebuilt from the same hyperparameters starts from the same weights.
+        **fixed: hyperparameters fixed to a value (``optimizer="adam"``, ``units_1=32``), or
+            builder knobs outside the space given a constant (``hidden_units=[64]``, which
+            replaces the depth and width hyperparameters).
+
+    Example:
+        ``tuner = keras_tuner.RandomSearch(hypermodel("mlp", optimizer="adam"),
+        objective="val_accuracy", max_trials=10)``
+    """
+    return ZooHyperModel(
+        name, input_shape=input_shape, num_classes=num_classes, seed=seed, fixed=fixed
+    )
