@@ -4,8 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
+BACKENDS_STAMP := $(VENV)/.installed-backends
+# The suites that must pass under every Keras backend (make test runs everything under TF).
+BACKEND_SUITES := tests/layers
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-backends lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +25,17 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
+$(BACKENDS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,backends]'
+	touch $@
+
+test-backends: $(BACKENDS_STAMP)
+	KERAS_BACKEND=jax $(BIN)/pytest $(BACKEND_SUITES)
+	KERAS_BACKEND=torch $(BIN)/pytest $(BACKEND_SUITES)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check zoo layers training tuning tests benchmarks
 
 clean:
 	rm -rf $(VENV) artifacts build *.egg-info .pytest_cache .ruff_cache

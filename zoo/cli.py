@@ -3,7 +3,12 @@
     zoo list [PATTERN] [--family F] [--task T] [--markdown | --json]
     zoo info NAME [--json]
     zoo train NAME [--dataset digits] [--epochs N] [--batch-size B] [--optimizer O] [--lr LR]
-                   [--seed S] [--export DIR]
+                   [--schedule S] [--warmup-steps W] [--checkpoint-dir DIR] [--mixed-precision]
+                   [--source-dir DIR] [--seed S] [--export DIR]
+    zoo schedule NAME --steps N [--lr LR] [--warmup-steps W] [--param KEY=VALUE ...]
+                      [--every K] [--plot out.png]
+    zoo tune NAME [--dataset digits] [--tuner T] [--max-trials N] [--epochs E]
+                  [--directory DIR] [--resume] [--parallel-trials N] [--image-size S] [--seed S]
 
 A user mistake (unknown name, bad value) prints one line to stderr and exits with status 2.
 """
@@ -56,10 +61,94 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--dataset", default="digits")
     train.add_argument("--epochs", type=int, default=15)
     train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--optimizer", default="sgd")
-    train.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")
+    train.add_argument(
+        "--optimizer",
+        default="sgd",
+        help="sgd, momentum, nesterov, rmsprop, adam, adamax or adadelta (default sgd)",
+    )
+    train.add_argument(
+        "--lr", type=float, default=0.05, help="learning rate, a schedule's peak (default 0.05)"
+    )
+    train.add_argument(
+        "--schedule",
+        help="constant, step, fractional, exponential, cosine, sgdr, cyclic or one_cycle "
+        "(its lengths follow the run's length)",
+    )
+    train.add_argument(
+        "--warmup-steps", type=int, default=0, help="linear warmup steps before the schedule"
+    )
+    train.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        help="resumable checkpoint, best.keras and history.csv (rerun to resume)",
+    )
+    train.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="mixed_float16 on GPU, mixed_bfloat16 otherwise",
+    )
+    train.add_argument(
+        "--source-dir", metavar="DIR", help="read the data set's original files from DIR"
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--export", metavar="DIR", help="write a verified SavedModel here")
+
+    schedule = commands.add_parser(
+        "schedule",
+        help="print (and plot) a learning-rate schedule",
+        epilog="example: zoo schedule sgdr --steps 7000 --lr 0.1 --plot sgdr.png",
+    )
+    schedule.add_argument("name")
+    schedule.add_argument("--steps", type=int, required=True, help="number of steps")
+    schedule.add_argument("--lr", type=float, default=0.1, help="peak learning rate (0.1)")
+    schedule.add_argument("--warmup-steps", type=int, default=0)
+    schedule.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an argument of the schedule's class, e.g. --param drop=0.1 (repeatable)",
+    )
+    schedule.add_argument(
+        "--every", type=int, help="print every K-th step (default: about 20 rows)"
+    )
+    schedule.add_argument("--plot", metavar="PNG", help="draw the curve into this image file")
+
+    _add_tune(commands)
+
+
+def _add_tune(commands) -> None:
+    tune = commands.add_parser(
+        "tune",
+        help="search an image classifier's hyperparameters with keras-tuner",
+        epilog="example: zoo tune mlp --dataset digits --tuner random --max-trials 10 --epochs 3",
+    )
+    tune.add_argument("name")
+    tune.add_argument("--dataset", default="digits")
+    tune.add_argument("--tuner", default="random", help="random, grid, hyperband or bayesian")
+    tune.add_argument("--max-trials", type=int, default=10)
+    tune.add_argument("--epochs", type=int, default=5, help="epochs per trial (default 5)")
+    tune.add_argument(
+        "--directory", default="artifacts/tuning", help="keras-tuner's project folder root"
+    )
+    tune.add_argument(
+        "--resume", action="store_true", help="continue the search saved in --directory"
+    )
+    tune.add_argument(
+        "--parallel-trials",
+        type=int,
+        metavar="N",
+        help="run N trials at once (keras-tuner chief + N workers, one GPU each)",
+    )
+    tune.add_argument(
+        "--image-size", type=int, help="side of the images (default: the model's input)"
+    )
+    tune.add_argument(
+        "--source-dir", metavar="DIR", help="read the data set's original files from DIR"
+    )
+    tune.add_argument(
+        "--seed", type=int, default=1, help="oracle and weight seed (keras-tuner reads 0 as none)"
+    )
 
 
 def _info_dict(info) -> dict:
@@ -123,32 +212,62 @@ def _info(args) -> None:
         print(f"{key:20s} {value}")
 
 
-def _train(args) -> None:
-    import keras
-
+def _image_model_and_dataset(args, command: str):
+    """The model's card and the data set's spec, both checked to be about images."""
     import zoo
-    from zoo.training import data, fit
+    from zoo.training import data
 
     info = zoo.info(args.name)
     if info.task != "image_classification":
         raise UsageError(
-            f"zoo train: {info.name!r} is a {info.task} model; only image classifiers "
-            "train on the image data sets."
+            f"zoo {command}: {info.name!r} is a {info.task} model; only image classifiers "
+            f"{command} on the image data sets."
         )
     dataset = data.spec(args.dataset)
+    if dataset.kind != "image":
+        images = ", ".join(n for n, s in data.DATASETS.items() if s.kind == "image")
+        raise UsageError(f"zoo {command}: --dataset must be an image data set ({images}).")
+    return info, dataset
+
+
+def _train(args) -> None:
+    import keras
+
+    import zoo
+    from zoo.training import data, fit, schedules
+    from zoo.validation import check_positive_int
+
+    info, dataset = _image_model_and_dataset(args, "train")
     size = info.default_input_shape[0]
     keras.utils.set_random_seed(args.seed)
-    train = data.load(
-        dataset.name, "train", batch_size=args.batch_size, seed=args.seed, image_size=size
-    )
-    test = data.load(
-        dataset.name, "test", batch_size=args.batch_size, shuffle=False, image_size=size
-    )
+    load = {"image_size": size, "batch_size": args.batch_size, "source_dir": args.source_dir}
+    train = data.load(dataset.name, "train", seed=args.seed, **load)
+    test = data.load(dataset.name, "test", shuffle=False, **load)
+    schedule = None
+    if args.schedule is not None:
+        check_positive_int("epochs", args.epochs)
+        schedule = schedules.get(
+            args.schedule,
+            args.warmup_steps,
+            learning_rate=args.lr,
+            total_steps=args.epochs * int(train.cardinality()),
+        )
+    elif args.warmup_steps:
+        schedule = schedules.Warmup(args.lr, args.warmup_steps)
     model = zoo.build(
         info.name, input_shape=(size, size, dataset.channels), num_classes=dataset.num_classes
     )
     started = time.perf_counter()
-    fit(model, train, epochs=args.epochs, optimizer=args.optimizer, learning_rate=args.lr)
+    fit(
+        model,
+        train,
+        epochs=args.epochs,
+        optimizer=args.optimizer,
+        learning_rate=args.lr,
+        schedule=schedule,
+        mixed_precision=args.mixed_precision,
+        checkpoint_dir=args.checkpoint_dir,
+    )
     print(f"training time: {time.perf_counter() - started:.1f} s")
     _, accuracy = model.evaluate(test, verbose=0)
     print(f"test accuracy: {accuracy:.4f}")
@@ -164,7 +283,101 @@ def _train(args) -> None:
         )
 
 
-_COMMANDS = {"list": _list, "info": _info, "train": _train}
+def _parameter(text: str):
+    key, separator, value = text.partition("=")
+    if not separator or not key:
+        raise UsageError(f"zoo schedule: --param expects KEY=VALUE, got {text!r}.")
+    for convert in (int, float):
+        try:
+            return key, convert(value)
+        except ValueError:
+            pass
+    return key, value
+
+
+def _schedule(args) -> None:
+    from zoo.training import schedules
+
+    if args.steps < 1:
+        raise UsageError(f"zoo schedule: --steps must be an integer >= 1, got {args.steps}.")
+    if args.every is not None and args.every < 1:
+        raise UsageError(f"zoo schedule: --every must be an integer >= 1, got {args.every}.")
+    parameters = dict(_parameter(text) for text in args.param)
+    schedule = schedules.get(
+        args.name,
+        args.warmup_steps,
+        learning_rate=args.lr,
+        total_steps=args.steps,
+        **parameters,
+    )
+    rates = schedules.evaluate(schedule, args.steps)
+    every = args.every or max(1, args.steps // 20)
+    shown = sorted({*range(0, args.steps, every), args.steps - 1})
+    print(f"{'step':>8s}  learning rate")
+    for step in shown:
+        print(f"{step:8d}  {rates[step]:.6g}")
+    if args.plot:
+        schedules.plot(schedule, args.steps, args.plot, title=f"{args.name} ({args.steps} steps)")
+        print(f"plot: {args.plot}")
+
+
+def _holdout(data, name: str, seed: int, load: dict):
+    """Train and validation sets: the data set's validation split, or the train split's last
+    fifth (the test split is kept for the final check, as the lectures ask)."""
+    spec = data.spec(name)
+    if "validation" in spec.splits:
+        return (
+            data.load(name, "train", seed=seed, **load),
+            data.load(name, "validation", shuffle=False, **load),
+        )
+    ordered = data.load(name, "train", shuffle=False, **load)
+    held = max(1, int(ordered.cardinality()) // 5)
+    train = ordered.skip(held).unbatch().shuffle(10_000, seed=seed).batch(load["batch_size"])
+    return train, ordered.take(held)
+
+
+def _tune(args) -> None:
+    from zoo.training import data
+    from zoo.tuning import search
+
+    info, dataset = _image_model_and_dataset(args, "tune")
+    size = info.default_input_shape[0] if args.image_size is None else args.image_size
+    load = {"image_size": size, "batch_size": 128, "source_dir": args.source_dir}
+    train, validation = _holdout(data, dataset.name, args.seed, load)
+    result = search(
+        info.name,
+        train,
+        validation,
+        tuner=args.tuner,
+        max_trials=args.max_trials,
+        epochs=args.epochs,
+        directory=args.directory,
+        overwrite=not args.resume,
+        parallel_trials=args.parallel_trials,
+        seed=args.seed,
+        input_shape=(size, size, dataset.channels),
+        num_classes=dataset.num_classes,
+    )
+    print()
+    print(f"best trials of {result.project_dir}:")
+    print(result.table(limit=5))
+    for message in result.messages:
+        print(f"note: {message}")
+    test = data.load(dataset.name, "test", shuffle=False, **load)
+    _, accuracy = result.best_model().evaluate(test, verbose=0)
+    print(
+        f"best trial {result.best_trial.trial_id}: validation {result.objective.name} "
+        f"{result.best_score:.4f}, test accuracy {accuracy:.4f}"
+    )
+
+
+_COMMANDS = {
+    "list": _list,
+    "info": _info,
+    "train": _train,
+    "schedule": _schedule,
+    "tune": _tune,
+}
 
 
 def _import_keras_quietly() -> None:

@@ -33,7 +33,27 @@ TASKS = (
 )
 
 # One module per architecture family; importing one registers its models.
-FAMILY_MODULES = ("zoo.mlp", "zoo.lenet", "zoo.mnist_cnn")
+FAMILY_MODULES = (
+    "zoo.mlp",
+    "zoo.lenet",
+    "zoo.mnist_cnn",
+    "zoo.alexnet",
+    "zoo.vgg",
+    "zoo.resnet",
+    "zoo.inception",
+    "zoo.mobilenet",
+    "zoo.xception",
+    "zoo.nin",
+    "zoo.maxout_mlp",
+    "zoo.dqn",
+    "zoo.rnn",
+    "zoo.char_rnn",
+    "zoo.seq2seq",
+    "zoo.text_cnn",
+    "zoo.autoencoder",
+    "zoo.show_and_tell",
+    "zoo.style_transfer",
+)
 
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 _MODELS: dict[str, ModelInfo] = {}

@@ -56,7 +56,7 @@ def test_train_one_epoch_and_export(tmp_path):
 @pytest.mark.parametrize(
     ("args", "phrase"),
     [
-        (("info", "lenett"), "Unknown model 'lenett'. Did you mean 'lenet' or 'lenet5'?"),
+        (("info", "lenett"), "Unknown model 'lenett'. Did you mean 'lenet' or 'lenet5'"),
         (("train", "mnist_cnnn"), "Did you mean 'mnist_cnn'?"),
         (("train", "lenet5", "--epochs", "0"), "epochs must be an integer >= 1, got 0"),
         (("train", "lenet5", "--epochs", "many"), "invalid int value: 'many'"),

@@ -6,10 +6,16 @@ forward pass with the output shape its task implies.
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
 import zoo
+
+# Forward passes skipped here (the symbolic output shape is still checked), with the reason.
+FORWARD_TOO_SLOW = {
+    "resnet1202": "1,202 layers: about 80 s per forward pass on 2 cores (tests/zoo/test_resnet.py)",
+}
 
 
 def _small_input_shape(info) -> tuple:
@@ -24,6 +30,7 @@ def _small_input_shape(info) -> tuple:
 def test_builds_at_default_input(name):
     info = zoo.info(name)
     model = zoo.build(name)
+    assert model.count_params() == info.num_params
     assert tuple(model.inputs[0].shape[1:]) == info.default_input_shape
     if info.task == "image_classification":
         assert tuple(model.outputs[0].shape) == (None, info.default_num_classes)
@@ -34,13 +41,18 @@ def test_runs_at_a_small_input_with_few_classes(name):
     info = zoo.info(name)
     shape = _small_input_shape(info)
     model = zoo.build(name, input_shape=shape, num_classes=3)
+    assert tuple(keras.tree.flatten(model.outputs)[0].shape) == (None, 3)
+    if name in FORWARD_TOO_SLOW:
+        return
     x = np.random.default_rng(0).random((2, *shape), dtype=np.float32)
     probabilities = np.asarray(model.predict(x, verbose=0))
     assert probabilities.shape == (2, 3)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", zoo.list_models(task="image_classification"))
+@pytest.mark.parametrize(
+    "name", [n for n in zoo.list_models(task="image_classification") if n not in FORWARD_TOO_SLOW]
+)
 def test_logits_without_classifier_activation(name):
     shape = _small_input_shape(zoo.info(name))
     model = zoo.build(name, input_shape=shape, num_classes=4, classifier_activation=None)
