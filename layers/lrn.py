@@ -18,7 +18,7 @@ class LocalResponseNormalization(keras.layers.Layer):
     ``b[..., c] = a[..., c] / (bias + alpha * sum_{j=c-r}^{c+r} a[..., j]^2) ** beta``, with the
     window clipped at the edges and ``alpha`` *not* divided by the window size (Krizhevsky,
     Sutskever and Hinton 2012 use r=2, bias k=2, alpha=1e-4, beta=0.75); identical to
-    ``tf.nn.local_response_normalization``. Channels-last; computed in float32 inside.
+    TensorFlow's ``local_response_normalization``. Channels-last; computed in float32 inside.
 
     Args:
         depth_radius: r >= 0, the half-width of the channel window (2r+1 channels).
