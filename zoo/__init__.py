@@ -18,10 +18,13 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "TASKS": "zoo.registry",
     "ModelInfo": "zoo.registry",
+    "Profile": "zoo.profile",
     "build": "zoo.registry",
     "info": "zoo.registry",
     "list_models": "zoo.registry",
+    "load": "zoo.loading",
     "register": "zoo.registry",
+    "summary": "zoo.profile",
 }
 
 __all__ = sorted([*_PUBLIC, "export"])
