@@ -1,0 +1,117 @@
+"""`load`: open a ``.keras`` file (safe mode on) or an exported SavedModel directory.
+
+A ``.keras`` file is loaded with ``keras.saving.load_model`` after every zoo family module and
+``zoo.layers`` are imported, so each registered custom layer resolves. Safe mode refuses a file
+that carries code (a ``Lambda`` layer's bytecode, a serialized lambda) before any of it runs.
+
+A SavedModel directory (``zoo.export``'s ``tf_saved_model``) comes back as an inference-only
+Keras model wrapping ``keras.layers.TFSMLayer``: Keras 3 cannot rebuild a trainable model from a
+SavedModel. Loading never writes to ``path``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import warnings
+import zipfile
+
+SERVING_ENDPOINT = "serve"
+
+
+def _is_code_refusal(error: Exception) -> bool:
+    text = str(error)
+    return "safe_mode" in text or "safe mode" in text.lower()
+
+
+def _load_keras_file(path: pathlib.Path, safe_mode: bool, compile: bool):
+    import keras
+
+    import zoo.layers  # noqa: F401  (registers the custom layers)
+    from zoo import registry
+
+    registry._load_families()  # custom layers registered in family modules (e.g. text_cnn)
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{str(path)!r} is not a valid .keras file (not a zip archive: truncated or corrupt?)."
+        )
+    try:
+        return keras.saving.load_model(path, safe_mode=safe_mode, compile=compile)
+    except (zipfile.BadZipFile, json.JSONDecodeError, EOFError, KeyError) as error:
+        raise ValueError(
+            f"{str(path)!r} is not a valid .keras file ({type(error).__name__}: {error})."
+        ) from error
+    except ValueError as error:
+        if safe_mode and _is_code_refusal(error):
+            raise ValueError(
+                f"Refusing to load {str(path)!r}: the file holds code (e.g. a Lambda layer's "
+                "Python bytecode) that would run on loading. Pass safe_mode=False (CLI: "
+                "--unsafe) only if you trust the file's source."
+            ) from error
+        raise
+
+
+def _load_saved_model(path: pathlib.Path):
+    import keras
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(os.fspath(path))
+    endpoint = getattr(loaded, SERVING_ENDPOINT, None)
+    concrete = getattr(endpoint, "concrete_functions", None)
+    if not concrete:
+        raise ValueError(
+            f"The SavedModel {str(path)!r} has no {SERVING_ENDPOINT!r} endpoint; zoo.load opens "
+            "SavedModels written by zoo.export or keras' model.export."
+        )
+    args, _ = concrete[0].structured_input_signature
+    specs = tf.nest.flatten(args)
+    inputs = [
+        keras.Input(
+            shape=tuple(spec.shape[1:]), dtype=spec.dtype.name, name=spec.name or f"input_{i}"
+        )
+        for i, spec in enumerate(specs)
+    ]
+    layer = keras.layers.TFSMLayer(os.fspath(path), call_endpoint=SERVING_ENDPOINT)
+    outputs = layer(inputs[0] if len(inputs) == 1 else inputs)
+    model = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=path.name)
+    warnings.warn(
+        f"Loaded the SavedModel {str(path)!r} as an inference-only model (it wraps "
+        "keras.layers.TFSMLayer): Keras 3 cannot reload a SavedModel as a trainable model. "
+        "Load the .keras file to train or fine-tune.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return model
+
+
+def load(path, *, safe_mode: bool = True, compile: bool = True):
+    """Load a model saved as a ``.keras`` file or exported as a SavedModel directory.
+
+    Args:
+        path: a ``.keras`` file (``model.save``) or a SavedModel directory (``zoo.export``).
+        safe_mode: refuse files that carry code (Lambda layers); pass ``False`` (CLI
+            ``--unsafe``) only for files you trust.
+        compile: restore the ``.keras`` file's compile state (optimizer, loss, metrics).
+
+    Returns a ``keras.Model``; for a SavedModel an inference-only one (a warning says so).
+
+    Example: ``model = zoo.load("lenet5.keras")``.
+    """
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No model at {str(path)!r}: the path does not exist.")
+    if path.is_dir():
+        if (path / "saved_model.pb").is_file():
+            return _load_saved_model(path)
+        raise ValueError(
+            f"{str(path)!r} is a directory without saved_model.pb; zoo.load opens a .keras file "
+            "or a SavedModel directory (from zoo.export)."
+        )
+    if path.suffix.lower() != ".keras":
+        raise ValueError(
+            f"Cannot load {str(path)!r}: zoo.load opens a .keras file or a SavedModel directory "
+            f"(from zoo.export); {path.suffix or 'a file without suffix'!r} is not supported "
+            "(weights files, .weights.h5, go to zoo.build(..., weights=...))."
+        )
+    return _load_keras_file(path, safe_mode, compile)
