@@ -1,0 +1,159 @@
+"""Smoke test of examples/: every script runs with --quick and prints its result lines.
+
+Each script runs in a subprocess (the way a reader runs it) under the TensorFlow backend, from
+an empty working directory, with its output paths inside ``tmp_path``; the test checks the exit
+status, the result lines the script promises and the files it was told to write, and that it
+wrote nothing into the working directory. A script added to examples/ is picked up
+automatically (with the generic checks only, until it gets an entry in ``EXPECTED``).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+SCRIPTS = sorted(EXAMPLES.glob("*.py"))
+NUMBER = r"-?\d+(?:\.\d+)?(?:e[-+]\d+)?"
+
+# script name -> (extra arguments, {flag file: check}, regular expressions its stdout must match)
+# "{tmp}" in an argument is replaced by the test's tmp_path.
+EXPECTED = {
+    "backprop_by_hand.py": (
+        [],
+        [],
+        [
+            rf"sigmoid\s+max \|backward - autodiff\| = {NUMBER}",
+            rf"softmax\s+max \|backward - autodiff\| = {NUMBER}",
+            rf"hand-written backward vs autodiff \(float64\): max abs difference {NUMBER}",
+            rf"ExplicitDense MLP .* test accuracy {NUMBER}",
+        ],
+    ),
+    "mnist_mlp_sigmoid_vs_relu.py": (
+        [],
+        [],
+        [
+            rf"sigmoid: loss epoch 1 {NUMBER}.*test accuracy {NUMBER}",
+            rf"relu   : loss epoch 1 {NUMBER}.*test accuracy {NUMBER}",
+            rf"relu - sigmoid test accuracy: [-+]{NUMBER}",
+        ],
+    ),
+    "lenet_vs_mnist_cnn.py": (
+        [],
+        [],
+        [
+            rf"lenet5   : input 32x32x1, 61,706 parameters, .* test accuracy {NUMBER}",
+            rf"mnist_cnn: input 28x28x1, [\d,]+ parameters, .* test accuracy {NUMBER}",
+        ],
+    ),
+    "lr_schedules.py": (
+        ["--out", "{tmp}/lr.png"],
+        ["lr.png"],
+        [
+            rf"cosine\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}",
+            rf"one_cycle\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}",
+            r"wrote \d+ schedules over \d+ steps to .*lr\.png",
+        ],
+    ),
+    "maxout_and_rectifiers.py": (
+        [],
+        [],
+        [
+            rf"{name}\s*: +[\d,]+ parameters, test accuracy {NUMBER}"
+            for name in ("relu", "maxout", r"maxout \(layer\)", "crelu", "rrelu")
+        ],
+    ),
+    "tuner_search.py": (
+        ["--directory", "{tmp}/tuning"],
+        ["tuning/mlp_random/oracle.json"],
+        [
+            r"random search, 2 trials",
+            r"COMPLETED",
+            r"best hyperparameters: .*learning_rate=",
+            rf"best trial \d+: val_accuracy {NUMBER}, test accuracy {NUMBER}",
+        ],
+    ),
+    "char_rnn_hello.py": (
+        [],
+        [],
+        [
+            r"vocabulary 'helo'",
+            rf"after 'hell'\s+next '[helo]' with p = {NUMBER}",
+            r"predicted next characters: '[helo]{4}'",
+            r"greedy sample from 'h': 'h[helo]{4}'",
+            r"sample at temperature 1 \(seed 0\): 'h[helo]{10}'",
+        ],
+    ),
+    "autoencoder_vs_pca.py": (
+        ["--out", "{tmp}/codes.png"],
+        ["codes.png"],
+        [
+            rf"PCA \(2 components\)\s+reconstruction MSE {NUMBER}",
+            rf"autoencoder \(\s*\d+ epochs\)\s+reconstruction MSE {NUMBER}",
+        ],
+    ),
+    "export_and_serve.py": (
+        ["--out", "{tmp}/lenet5"],
+        ["lenet5/saved_model.pb"],
+        [
+            rf"serve endpoint vs Keras: max abs difference {NUMBER}",
+            rf"serve signature vs Keras: max abs difference {NUMBER}",
+            rf"served test accuracy {NUMBER}",
+        ],
+    ),
+}
+
+
+def _environment(tmp_path: pathlib.Path) -> dict:
+    env = dict(os.environ)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env.update(
+        KERAS_BACKEND="tensorflow",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        MPLBACKEND="Agg",
+        TMPDIR=str(temporary),  # the scripts' default output folders land here
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def test_every_example_has_expectations():
+    assert {p.name for p in SCRIPTS} >= set(EXPECTED), "EXPECTED names a missing script"
+
+
+# Every case imports TensorFlow in a fresh process and trains a little: all take over 10 s.
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_example_runs_quick(script: pathlib.Path, tmp_path):
+    arguments, files, patterns = EXPECTED.get(script.name, ([], [], []))
+    arguments = [a.replace("{tmp}", str(tmp_path)) for a in arguments]
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    try:
+        completed = subprocess.run(
+            [sys.executable, str(script), "--quick", *arguments],
+            cwd=cwd,
+            env=_environment(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=420,  # about 10x a loaded machine's time: only a hang gets here
+            check=False,
+        )
+    except subprocess.TimeoutExpired as error:
+        pytest.fail(f"{script.name} --quick hung; partial output:\n{error.stdout}\n{error.stderr}")
+    report = f"stdout:\n{completed.stdout}\nstderr (tail):\n{completed.stderr[-4000:]}"
+    assert completed.returncode == 0, report
+    assert completed.stdout.strip(), report
+    for pattern in patterns:
+        assert re.search(pattern, completed.stdout), f"no line matches {pattern!r}\n{report}"
+    for name in files:
+        path = tmp_path / name
+        assert path.is_file() and path.stat().st_size > 0, f"{path} missing or empty\n{report}"
+    assert not any(cwd.iterdir()), f"wrote into the working directory: {list(cwd.iterdir())}"
