@@ -29,3 +29,28 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is absent")
     return SHARED_DATA
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip `tensorflow_only` and `backend_heavy` tests under the other backends, with the reason.
+
+    - ``@pytest.mark.tensorflow_only("why")``: the test checks TensorFlow itself (a ``tf.*``
+      reference op, ``tf.function``, ``tf.data``, SavedModel), so it means nothing elsewhere.
+    - ``@pytest.mark.backend_heavy("why")``: a costly test (big forward passes) whose code path
+      the TensorFlow run covers and cheaper tests exercise on every backend; skipped under jax and
+      torch to keep `make test-backends` within the CI budget.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    for item in items:
+        for name, what in (
+            ("tensorflow_only", "tests TensorFlow itself"),
+            ("backend_heavy", "heavy; the TensorFlow run covers it"),
+        ):
+            marker = item.get_closest_marker(name)
+            if marker is not None:
+                why = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+                reason = f"{name} ({what}{': ' + why if why else ''}); backend is {backend}"
+                item.add_marker(pytest.mark.skip(reason=reason))
+                break

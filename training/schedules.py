@@ -347,16 +347,20 @@ NAMES = tuple(_SCHEDULES)
 
 
 def _length_defaults(name: str, steps: int | None) -> dict:
-    """Lengths derived from the training length (after warmup) when the caller gives none."""
+    """Lengths derived from the training length (after warmup) when the caller gives none.
+
+    Rounded up, so that the last drop, restart or cycle never starts inside the run's final
+    steps (``steps // 7`` for SGDR would restart at the peak rate just before the end).
+    """
     if steps is None:
         return {}
     return {
-        "step": {"step_size": max(1, steps // 3)},
+        "step": {"step_size": max(1, -(-steps // 3))},
         "fractional": {"decay_steps": steps, "decay_rate": 9.0},
         "exponential": {"decay_steps": steps, "decay_rate": 0.01},
         "cosine": {"decay_steps": steps},
-        "sgdr": {"first_decay_steps": max(1, steps // 7), "t_mul": 2.0},
-        "cyclic": {"step_size": max(1, steps // 8)},
+        "sgdr": {"first_decay_steps": max(1, -(-steps // 7)), "t_mul": 2.0},
+        "cyclic": {"step_size": max(1, -(-steps // 8))},
         "one_cycle": {"total_steps": max(2, steps)},
     }.get(name, {})
 

@@ -9,6 +9,10 @@
                       [--every K] [--plot out.png]
     zoo tune NAME [--dataset digits] [--tuner T] [--max-trials N] [--epochs E]
                   [--directory DIR] [--resume] [--parallel-trials N] [--image-size S] [--seed S]
+    zoo summary NAME|MODEL_FILE [--input-shape H,W,C] [--json]
+    zoo export NAME|MODEL_FILE DIR [--format F] [--input-shape H,W,C] [--num-classes N]
+                                   [--weights FILE] [--unsafe] [--no-verify]
+    zoo bench NAME [--input-shape H,W,C] [--batch-size B] [--steps N] [--mode M] [--compare]
 
 A user mistake (unknown name, bad value) prints one line to stderr and exits with status 2.
 """
@@ -16,10 +20,13 @@ A user mistake (unknown name, bad value) prints one line to stderr and exits wit
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
 import time
+
+from zoo.export import FORMATS
 
 EXIT_USAGE = 2
 
@@ -115,6 +122,7 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     schedule.add_argument("--plot", metavar="PNG", help="draw the curve into this image file")
 
     _add_tune(commands)
+    _add_summary_export_bench(commands)
 
 
 def _add_tune(commands) -> None:
@@ -151,6 +159,76 @@ def _add_tune(commands) -> None:
     )
 
 
+def _add_model_argument(parser, *, files: bool) -> None:
+    parser.add_argument(
+        "model",
+        metavar="NAME|MODEL_FILE" if files else "NAME",
+        help="a registered model name" + (" or a .keras file" if files else ""),
+    )
+    parser.add_argument(
+        "--input-shape",
+        type=_shape,
+        metavar="H,W,C",
+        help="input shape without the batch (default: the model's own); T for sequences",
+    )
+
+
+def _add_summary_export_bench(commands) -> None:
+    summary = commands.add_parser(
+        "summary",
+        help="per-layer output shapes, parameters and multiply-accumulates",
+        epilog="example: zoo summary mobilenet --input-shape 160,160,3",
+    )
+    _add_model_argument(summary, files=True)
+    summary.add_argument("--json", action="store_true")
+    summary.add_argument("--unsafe", action="store_true", help=_UNSAFE_HELP)
+
+    export = commands.add_parser(
+        "export",
+        help="write a verified serving artifact (SavedModel, ONNX or LiteRT)",
+        epilog="example: zoo export lenet5 artifacts/lenet5 --format onnx",
+    )
+    _add_model_argument(export, files=True)
+    export.add_argument("directory", metavar="DIR", help="destination directory (or file)")
+    export.add_argument("--format", default="tf_saved_model", choices=FORMATS)
+    export.add_argument("--num-classes", type=int, help="classes of a freshly built model")
+    export.add_argument("--weights", metavar="FILE", help="a .weights.h5 file for a built model")
+    export.add_argument("--unsafe", action="store_true", help=_UNSAFE_HELP)
+    export.add_argument(
+        "--no-verify", action="store_true", help="skip reloading and comparing the artifact"
+    )
+
+    bench = commands.add_parser(
+        "bench",
+        help="time a model's compiled predict and train steps (and keras.applications')",
+        epilog="example: zoo bench mobilenet --input-shape 128,128,3 --batch-size 8 --compare",
+    )
+    _add_model_argument(bench, files=False)
+    bench.add_argument("--batch-size", type=int, default=8)
+    bench.add_argument("--steps", type=int, default=10, help="timed steps per repeat (10)")
+    bench.add_argument("--mode", default="both", choices=("predict", "train", "both"))
+    bench.add_argument(
+        "--compare",
+        action="store_true",
+        help="also time the keras.applications model of the same architecture (ratio)",
+    )
+
+
+_UNSAFE_HELP = "load a .keras file that carries code (only for files you trust)"
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        shape = ()
+    if not shape or any(size < 1 for size in shape):
+        raise argparse.ArgumentTypeError(
+            f"expected positive integers separated by commas (e.g. 32,32,3), got {text!r}"
+        )
+    return shape
+
+
 def _info_dict(info) -> dict:
     return {
         "name": info.name,
@@ -169,19 +247,21 @@ def _info_dict(info) -> dict:
 
 
 def markdown_table(names) -> str:
-    """The README's table of models: name, aliases, task, paper, year, parameters."""
+    """The README's table of models: name, aliases, task, paper, year, parameters, MACs."""
     import zoo
+    from zoo.profile import human_units
 
     rows = [
-        "| model | aliases | task | paper | year | parameters |",
-        "| --- | --- | --- | --- | --- | ---: |",
+        "| model | aliases | task | paper | year | parameters | MACs |",
+        "| --- | --- | --- | --- | --- | ---: | ---: |",
     ]
     for name in names:
         info = zoo.info(name)
+        profile = zoo.summary(name)
         aliases = ", ".join(f"`{a}`" for a in info.aliases)
         rows.append(
             f"| `{info.name}` | {aliases} | {info.task} | {info.paper} | {info.year} "
-            f"| {info.num_params:,} |"
+            f"| {profile.total_params:,} | {human_units(profile.total_macs)} |"
         )
     return "\n".join(rows)
 
@@ -371,46 +451,162 @@ def _tune(args) -> None:
     )
 
 
+def _model(args, command: str):
+    """A model from a registry name (built fresh) or from a ``.keras`` file (loaded safely)."""
+    import zoo
+
+    if args.model.endswith(".keras") or os.path.sep in args.model:
+        for option in ("input_shape", "num_classes", "weights"):
+            if getattr(args, option, None) is not None:
+                flag = "--" + option.replace("_", "-")
+                raise UsageError(f"zoo {command}: {flag} applies to a model name, not a file.")
+        return zoo.load(args.model, safe_mode=not args.unsafe)
+    return zoo.build(
+        args.model,
+        input_shape=args.input_shape,
+        num_classes=getattr(args, "num_classes", None),
+        weights=getattr(args, "weights", None),
+    )
+
+
+def _summary(args) -> None:
+    import zoo
+
+    profile = zoo.summary(_model(args, "summary"))
+    print(json.dumps(profile.to_dict(), indent=2) if args.json else profile)
+
+
+def _export(args) -> None:
+    import zoo
+    from zoo.export import ExportVerificationError
+
+    model = _model(args, "export")
+    try:
+        path = zoo.export(model, args.directory, format=args.format, verify=not args.no_verify)
+    except ExportVerificationError as error:
+        print(f"zoo: export failed verification, nothing written: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    checked = "not verified" if args.no_verify else "verified against the Keras model"
+    print(f"exported {args.format}: {path} ({checked})")
+
+
+def _bench(args) -> None:
+    import keras
+
+    import zoo
+    from zoo import bench
+    from zoo.validation import check_positive_int
+
+    check_positive_int("batch_size", args.batch_size)
+    check_positive_int("steps", args.steps)
+    info = zoo.info(args.model)
+    if args.compare and info.name not in bench.KERAS_APPLICATIONS:
+        raise UsageError(
+            f"zoo bench: --compare needs a keras.applications twin; {info.name!r} has none "
+            f"(models with one: {', '.join(sorted(bench.KERAS_APPLICATIONS))})."
+        )
+    shape = args.input_shape or info.default_input_shape
+    model = zoo.build(info.name, input_shape=shape)
+    modes = ("predict", "train") if args.mode == "both" else (args.mode,)
+    print(
+        f"{info.name} at input {shape}, batch {args.batch_size}, {keras.backend.backend()} backend"
+    )
+    for mode in modes:
+        result = bench.throughput(model, batch_size=args.batch_size, steps=args.steps, mode=mode)
+        step = result["step_seconds"]
+        print(
+            f"{mode:8s} {result['samples_per_second']:10,.1f} samples/s  (median step "
+            f"{step['median'] * 1e3:.1f} ms, spread {step['relative_spread']:.0%})"
+        )
+        if args.compare:
+            compared = bench.compare(
+                info.name,
+                input_shape=shape,
+                batch_size=args.batch_size,
+                steps=args.steps,
+                mode=mode,
+            )
+            ratio = compared["ratio"]
+            print(
+                f"{'':8s} throughput ratio ours / keras.applications."
+                f"{bench.KERAS_APPLICATIONS[info.name]}: {ratio['median']:.3f} "
+                f"(interleaved rounds, IQR {ratio['iqr']:.3f})"
+            )
+
+
 _COMMANDS = {
     "list": _list,
     "info": _info,
+    "summary": _summary,
     "train": _train,
-    "schedule": _schedule,
     "tune": _tune,
+    "export": _export,
+    "schedule": _schedule,
+    "bench": _bench,
 }
 
 
-def _import_keras_quietly() -> None:
-    """Import Keras (and its TensorFlow backend) with the native start-up log silenced.
+# Commands that reach TensorFlow (tf.data input pipelines, SavedModel export) whatever the
+# Keras backend: under jax or torch they import it themselves, after Keras.
+_USES_TENSORFLOW = frozenset({"train", "tune", "export"})
+
+
+def _import_keras_quietly(command: str | None = None) -> None:
+    """Import Keras (and TensorFlow, where the command needs it) with the native log silenced.
 
     TensorFlow prints oneDNN/CUDA notices on the C++ side before its logging is configured;
     they would bury the one line a user mistake deserves. Python-level errors still surface.
+    Under the TensorFlow backend Keras imports TensorFlow; under jax and torch the commands in
+    `_USES_TENSORFLOW` import it later, so it is imported here too, with the same silencing.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "keras" in sys.modules:
+    modules = ["keras"]
+    if command in _USES_TENSORFLOW:
+        modules.append("tensorflow")
+    missing = [name for name in modules if name not in sys.modules]
+    if not missing:
         return
     sys.stderr.flush()
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import keras  # noqa: F401
+            for name in missing:
+                importlib.import_module(name)
     finally:
         os.dup2(saved, 2)
         os.close(saved)
 
 
+_EXAMPLES = """examples:
+  zoo list 'resnet*'
+  zoo info vgg16 --json
+  zoo summary mobilenet --input-shape 160,160,3
+  zoo train lenet5 --dataset digits --epochs 15 --export artifacts/lenet5
+  zoo tune mlp --tuner random --max-trials 10 --epochs 3
+  zoo export lenet5 artifacts/lenet5-onnx --format onnx
+  zoo schedule cosine --steps 1000 --plot cosine.png
+  zoo bench mobilenet --input-shape 128,128,3 --compare
+
+'zoo COMMAND --help' shows a command's options."""
+
+
 def main(argv=None) -> int:
-    parser = _Parser(prog="zoo", description="The keras-lecture-zoo model zoo.")
+    parser = _Parser(
+        prog="zoo",
+        description="The keras-lecture-zoo model zoo.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_subcommands(parser)
     try:
         args = parser.parse_args(argv)
-        _import_keras_quietly()
+        _import_keras_quietly(args.command)
         _COMMANDS[args.command](args)
     except UsageError as error:
         print(str(error), file=sys.stderr)
         return EXIT_USAGE
-    except (ValueError, FileExistsError) as error:
+    except (ValueError, FileExistsError, FileNotFoundError, PermissionError) as error:
         print(f"zoo: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

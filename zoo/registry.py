@@ -323,7 +323,7 @@ def _load_weights(model: keras.Model, weights) -> None:
             "(nothing is downloaded)."
         )
     if not os.path.isfile(path):
-        raise ValueError(f"weights file {path!r} does not exist.")
+        raise FileNotFoundError(f"weights file {path!r} does not exist.")
     try:
         model.load_weights(path)
     except ValueError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from harness import BACKEND, check_layer, gradients, random_inputs, to_numpy
+from harness import check_layer, gradients, random_inputs, to_numpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,7 +59,7 @@ def test_random_shapes_and_params(shape, channels, depth_radius, bias, alpha, be
     np.testing.assert_allclose(out, numpy_lrn(x, **params), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.skipif(BACKEND != "tensorflow", reason="tf.nn is only there under TensorFlow")
+@pytest.mark.tensorflow_only("the reference is tf.nn.local_response_normalization")
 def test_matches_tf_local_response_normalization():
     import tensorflow as tf
 

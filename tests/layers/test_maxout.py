@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from harness import BACKEND, check_layer, random_inputs, to_numpy
+from harness import check_layer, random_inputs, to_numpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,7 +82,7 @@ def test_static_shape_with_unknown_batch_and_spatial_dims():
     assert tuple(axis_one.shape) == (None, 2, None)
 
 
-@pytest.mark.skipif(BACKEND != "tensorflow", reason="graph-mode static shape is a TF matter")
+@pytest.mark.tensorflow_only("static shapes inside a tf.function graph")
 def test_static_shape_inside_tf_function():
     import tensorflow as tf
 

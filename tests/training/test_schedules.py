@@ -471,3 +471,21 @@ def test_schedules_run_on_other_backends(backend):
 def test_bad_input_names_the_argument_and_the_allowed_values(build, phrase):
     with pytest.raises(ValueError, match=phrase):
         build()
+
+
+@pytest.mark.parametrize("name", ["step", "sgdr", "cyclic"])
+@pytest.mark.parametrize("total_steps", [200, 2000, 7])
+def test_derived_lengths_never_restart_or_drop_in_the_last_steps(name, total_steps):
+    rates = schedules.evaluate(
+        schedules.get(name, learning_rate=0.1, total_steps=total_steps), total_steps
+    )
+    expected_changes = {"step": 2, "sgdr": 2, "cyclic": 7}[name]
+    if name == "step":
+        assert len(set(np.round(rates, 12))) == expected_changes + 1
+    elif name == "sgdr":
+        restarts = np.flatnonzero(np.diff(rates) > 0)  # the rate jumps back up at a restart
+        assert len(restarts) <= expected_changes
+        assert rates[-1] < 0.5 * rates[0]  # the run ends low, not at a restart's peak
+    else:
+        turns = np.flatnonzero(np.diff(np.sign(np.diff(rates))) != 0)
+        assert len(turns) <= expected_changes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -10,6 +12,7 @@ import sys
 
 import pytest
 
+import zoo
 from zoo import cli
 
 from ..conftest import REPO
@@ -53,24 +56,73 @@ def test_train_one_epoch_and_export(tmp_path):
     assert (tmp_path / "m" / "saved_model.pb").is_file()
 
 
-@pytest.mark.parametrize(
-    ("args", "phrase"),
-    [
+ERROR_ROWS = [
+    pytest.param(*row, id=" ".join(row[0]))
+    for row in [
         (("info", "lenett"), "Unknown model 'lenett'. Did you mean 'lenet' or 'lenet5'"),
         (("train", "mnist_cnnn"), "Did you mean 'mnist_cnn'?"),
         (("train", "lenet5", "--epochs", "0"), "epochs must be an integer >= 1, got 0"),
         (("train", "lenet5", "--epochs", "many"), "invalid int value: 'many'"),
         (("train", "lenet5", "--dataset", "imagenet"), "name must be one of 'digits'"),
         (("list", "--task", "detection"), "task must be one of"),
+        (("summary", "lenet5", "--input-shape", "8,8,1"), "too small for 'lenet5'"),
+        (("tune", "lstm"), "only image classifiers tune"),
+        (("export", "lenet5", "out", "--format", "pickle"), "invalid choice: 'pickle'"),
+        (("export", "missing.keras", "out"), "No model at 'missing.keras'"),
+        (("schedule", "cosin", "--steps", "10"), "schedule must be one of"),
+        (("bench", "lenet5", "--steps", "0"), "steps must be an integer >= 1, got 0"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
-    ],
-)
+    ]
+]
+
+
+@pytest.mark.parametrize(("args", "phrase"), ERROR_ROWS)
 def test_user_mistakes_exit_2_with_one_line_on_stderr(args, phrase):
     result = run_zoo(*args)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert phrase in lines[0]
+
+
+def test_every_subcommand_is_covered_by_an_error_path_test():
+    assert set(cli._COMMANDS) <= {row.values[0][0] for row in ERROR_ROWS}
+
+
+def test_every_subcommand_has_help_with_an_example():
+    for command in cli._COMMANDS:
+        result = cli_help(command)
+        assert "usage: zoo " + command in result and "example: zoo " + command in result
+
+
+def cli_help(command: str) -> str:
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    return output.getvalue()
+
+
+def test_summary_as_text_and_json(capsys):
+    assert cli.main(["summary", "lenet5"]) == 0
+    text = capsys.readouterr().out
+    assert "c1 (Conv2D)" in text and "61,706" in text
+    assert cli.main(["summary", "lenet5", "--input-shape", "28,28,1", "--json"]) == 0
+    profile = json.loads(capsys.readouterr().out)
+    assert profile["total_params"] == zoo.build("lenet5", input_shape=(28, 28, 1)).count_params()
+    assert profile["rows"][0]["output_shape"] == [None, 28, 28, 1]
+
+
+def test_export_a_keras_file_to_onnx_and_summarise_it(tmp_path, capsys):
+    model = zoo.build("mlp", input_shape=(8, 8, 1), hidden_units=[6])
+    model.save(tmp_path / "mlp.keras")
+    assert cli.main(["summary", str(tmp_path / "mlp.keras")]) == 0
+    assert f"{model.count_params():,}" in capsys.readouterr().out
+    assert (
+        cli.main(["export", str(tmp_path / "mlp.keras"), str(tmp_path / "out"), "--format", "onnx"])
+        == 0
+    )
+    assert "verified against the Keras model" in capsys.readouterr().out
+    assert (tmp_path / "out" / "model.onnx").is_file()
 
 
 def test_readme_model_table_is_generated_from_the_registry():
@@ -81,3 +133,13 @@ def test_readme_model_table_is_generated_from_the_registry():
     assert table.group(1) == expected, (
         "README table is stale: regenerate with `zoo list --markdown`"
     )
+
+
+def test_bench_prints_throughput_and_a_ratio(capsys):
+    args = ["--input-shape", "32,32,3", "--batch-size", "2", "--steps", "2", "--mode", "predict"]
+    assert cli.main(["bench", "mobilenet", *args, "--compare"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^predict +[\d,.]+ samples/s", out, re.M)
+    assert re.search(r"ratio ours / keras\.applications\.MobileNet: \d+\.\d{3}", out)
+    assert cli.main(["bench", "lenet5", "--compare"]) == 2
+    assert "has none" in capsys.readouterr().err

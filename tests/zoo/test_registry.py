@@ -148,7 +148,7 @@ def test_weights_file_loads_into_the_same_configuration(tmp_path):
 def test_bad_weights_argument(tmp_path):
     with pytest.raises(ValueError, match=r"'\.weights\.h5' file"):
         zoo.build("mlp", weights="imagenet")
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
         zoo.build("mlp", weights=tmp_path / "missing.weights.h5")
     zoo.build("mlp", hidden_units=[16]).save_weights(tmp_path / "other.weights.h5")
     with pytest.raises(ValueError, match="does not match model"):
