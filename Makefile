@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 BACKENDS_STAMP := $(VENV)/.installed-backends
 # The suites that must pass under every Keras backend (make test runs everything under TF).
-BACKEND_SUITES := tests/layers
+BACKEND_SUITES := tests/layers tests/zoo
 
-.PHONY: demo test test-backends lint clean
+.PHONY: demo test test-backends bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# CPU ratio benchmarks (TensorFlow backend); rewrites BENCHMARKS.md, records in artifacts/benchmarks.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.report
 
 $(BACKENDS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,backends]'

@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(config, items):
       reference op, ``tf.function``, ``tf.data``, SavedModel), so it means nothing elsewhere.
     - ``@pytest.mark.backend_heavy("why")``: a costly test (big forward passes) whose code path
       the TensorFlow run covers and cheaper tests exercise on every backend; skipped under jax and
-      torch to keep `make test-backends` within the CI budget.
+      torch to keep `make test-backends` within the CI budget. ``slow`` tests count as heavy.
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -47,6 +47,7 @@ def pytest_collection_modifyitems(config, items):
         for name, what in (
             ("tensorflow_only", "tests TensorFlow itself"),
             ("backend_heavy", "heavy; the TensorFlow run covers it"),
+            ("slow", "slow; the TensorFlow run covers it"),
         ):
             marker = item.get_closest_marker(name)
             if marker is not None:

@@ -17,6 +17,10 @@ from zoo import cli
 
 from ..conftest import REPO
 
+pytestmark = pytest.mark.backend_heavy(
+    "a fresh interpreter per command, and the commands' input pipelines are tf.data anyway"
+)
+
 
 def run_zoo(*args, timeout=300):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -17,6 +17,9 @@ import zoo
 from zoo.export import FORMATS, TOLERANCE, ExportVerificationError
 
 export_module = importlib.import_module("zoo.export")  # zoo.export is also the function
+pytestmark = pytest.mark.tensorflow_only(
+    "written and checked through TensorFlow: SavedModel, tf2onnx, the LiteRT converter"
+)
 
 # Models left out of the export parity sweep, with the reason.
 EXCLUDED = {

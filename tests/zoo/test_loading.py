@@ -94,6 +94,7 @@ def test_missing_paths_and_other_formats(tmp_path):
         zoo.load(tmp_path / "folder")
 
 
+@pytest.mark.tensorflow_only("a SavedModel is a TensorFlow artifact (TFSMLayer)")
 def test_a_saved_model_loads_as_an_inference_only_model(tmp_path):
     model = zoo.build("lenet5", input_shape=(16, 16, 1), num_classes=3)
     path = zoo.export(model, tmp_path / "lenet")
@@ -108,6 +109,7 @@ def test_a_saved_model_loads_as_an_inference_only_model(tmp_path):
     assert np.max(np.abs(loaded.predict(x, verbose=0) - np.asarray(model(x)))) <= 1e-5
 
 
+@pytest.mark.tensorflow_only("a SavedModel is a TensorFlow artifact (TFSMLayer)")
 def test_a_saved_model_with_two_inputs(tmp_path):
     model = zoo.build(
         "seq2seq",

@@ -18,6 +18,10 @@ import zoo
 from zoo.layers import ExplicitDense, MaxoutDense, PeepholeLSTM
 from zoo.profile import Profile, ProfileRow, human_units, summary
 
+pytestmark = pytest.mark.backend_heavy(
+    "the profile reads shapes only, no backend computation, and builds every default model"
+)
+
 
 @functools.cache
 def _profile_of(name: str) -> tuple[Profile, int]:
