@@ -22,7 +22,7 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     Args:
         depth_radius: r >= 0, the half-width of the channel window (2r+1 channels).
-        bias: k >= 0, added to the scaled sum.
+        bias: k >= 0, added to the scaled sum (bias and alpha must not both be 0).
         alpha: the scale of the sum of squares, >= 0.
         beta: the exponent.
 
@@ -36,6 +36,11 @@ class LocalResponseNormalization(keras.layers.Layer):
         self.bias = check_number("bias", bias, low=0.0)
         self.alpha = check_number("alpha", alpha, low=0.0)
         self.beta = check_number("beta", beta)
+        if self.bias == 0.0 and self.alpha == 0.0:
+            raise ValueError(
+                "bias and alpha must not both be 0 (the denominator would be 0 ** beta for "
+                f"every input), got bias={bias!r} and alpha={alpha!r}; use bias > 0 or alpha > 0."
+            )
         self.input_spec = keras.layers.InputSpec(min_ndim=2)
 
     def _window_sum(self, squares):

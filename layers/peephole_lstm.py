@@ -143,6 +143,11 @@ class PeepholeLSTMCell(keras.layers.LSTMCell):
         self.peephole_constraint = keras.constraints.get(peephole_constraint)
 
     def build(self, input_shape):
+        if input_shape[-1] is None:
+            raise ValueError(
+                f"PeepholeLSTMCell needs a known last input dimension (features), got shape "
+                f"{tuple(input_shape)}."
+            )
         super().build(input_shape)
         initializer = self.peephole_initializer or self.kernel_initializer
         for gate in ("input", "forget", "output"):

@@ -291,11 +291,19 @@ def _atomic_write_text(path: pathlib.Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def _seed_states(model) -> list:
+    """The states of the model's random generators (``keras.random.SeedGenerator``, e.g. in
+    ``Dropout``), in a fixed order: ``save_weights`` leaves them out, yet a resumed run must
+    continue their sequences to draw the masks an uninterrupted run would draw."""
+    return [v for v in model.variables if v.name == "seed_generator_state"]
+
+
 class ResumableCheckpoint(keras.callbacks.Callback):
     """Save the training state every epoch so that a killed run resumes where it stopped.
 
     After epoch e the model and optimizer variables go to ``epoch-{e+1:04d}.weights.h5`` (a new
-    file each epoch), then ``state.json`` (epoch count, file name, SHA-256, best value) is
+    file each epoch), then ``state.json`` (epoch count, file name, SHA-256, best value, the states
+    of the random generators such as Dropout's, which ``save_weights`` leaves out) is
     replaced atomically (written aside, fsync, ``os.replace``): a ``kill -9`` at any moment leaves
     the previous consistent state. `restore` loads it and returns the epoch to start from; the
     SHA-256 turns a damaged file into a `CheckpointError` instead of an h5py crash. The best model
@@ -376,6 +384,17 @@ class ResumableCheckpoint(keras.callbacks.Callback):
                 f"checkpoint {state['weights_path']} does not fit this model ({error}); use "
                 "another checkpoint_dir or delete this one to start over."
             ) from None
+        seeds = state.get("seed_states")
+        if seeds is not None:
+            variables = _seed_states(model)
+            if len(seeds) != len(variables):
+                raise CheckpointError(
+                    f"checkpoint {self.state_path} holds {len(seeds)} random generator states, "
+                    f"this model has {len(variables)}; use another checkpoint_dir or delete "
+                    "this one to start over."
+                )
+            for variable, value in zip(variables, seeds, strict=True):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
         self.best = state.get("best")
         return state["epoch"]
 
@@ -411,6 +430,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             "sha256": _sha256(weights),
             "monitor": self.monitor,
             "best": self.best,
+            "seed_states": [
+                np.asarray(keras.ops.convert_to_numpy(v)).tolist() for v in _seed_states(self.model)
+            ],
         }
         _atomic_write_text(self.state_path, json.dumps(state, indent=2))
         for stale in self.directory.glob("epoch-*.weights.h5"):

@@ -18,6 +18,7 @@ import keras
 from zoo.training import callbacks as callbacks_lib
 from zoo.training import data as data_lib
 from zoo.training import schedules as schedules_lib
+from zoo.training.checks import check_dataset
 from zoo.validation import check_choice, check_number, check_positive_int
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamax", "adadelta")
@@ -231,6 +232,27 @@ def _fast_forward(train, epochs_done: int) -> None:
             iter(train)
 
 
+def _trim_history(path, epochs_done: int) -> None:
+    """Keep only the rows of the ``epochs_done`` checkpointed epochs in the CSV history.
+
+    The CSV row of an epoch is written just before its checkpoint: a run killed between the
+    two logged an epoch that the resumed run trains again (and a kill may tear a row).
+    """
+    if epochs_done == 0 or not path.exists():
+        return
+    with open(path, newline="") as file:
+        lines = file.read().splitlines(keepends=True)
+    rows = [lines[0]] if lines else []
+    for line in lines[1:]:
+        if not line.endswith("\n"):
+            break
+        epoch = line.split(",", 1)[0]
+        if epoch.isdigit() and int(epoch) < epochs_done:
+            rows.append(line)
+    if len(rows) != len(lines):
+        callbacks_lib._atomic_write_text(path, "".join(rows))
+
+
 def fit(
     model: keras.Model,
     train,
@@ -316,6 +338,9 @@ def fit(
     scope, must_clone = _distribution_scope(distribution)
     if _is_tf_strategy(distribution) and _built_in_scope(model, distribution):
         must_clone = False
+    check_dataset(model, train, "train", labels=loss is None)
+    if validation is not None:
+        check_dataset(model, validation, "validation", labels=loss is None)
     loss = loss if loss is not None else default_loss(model, train)
 
     def compile_model(target, mixed):
@@ -355,6 +380,7 @@ def fit(
         run_callbacks.extend(user_callbacks)
         if checkpoint is not None:
             checkpoint.directory.mkdir(parents=True, exist_ok=True)
+            _trim_history(checkpoint.directory / HISTORY_FILE, initial_epoch)
             run_callbacks.append(
                 keras.callbacks.CSVLogger(
                     str(checkpoint.directory / HISTORY_FILE), append=initial_epoch > 0

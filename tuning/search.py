@@ -47,6 +47,25 @@ class _SaveAfterEndTrial:
         super().end_trial(trial)
         self.save()
 
+    def reload(self):
+        """Reload, without queueing finished trials for a rerun.
+
+        ``Oracle.end_trial`` writes the trial's final ``trial.json`` before ``oracle.json``; a
+        process killed in between leaves the finished trial listed as running, and keras-tuner's
+        ``reload`` queues every such trial to run again. Its result is saved: keep it instead.
+        """
+        super().reload()
+        finished = (_TRIAL_STATUS.COMPLETED, _TRIAL_STATUS.FAILED)
+        for trial_id in list(self._retry_queue):
+            if self.trials[trial_id].status in finished:
+                self._retry_queue.remove(trial_id)
+                self._ended_before_reload(trial_id)
+
+    def _ended_before_reload(self, trial_id):
+        """Record a trial that ended before a kill as ``end_trial`` would have."""
+        if trial_id not in self.end_order:
+            self.end_order.append(trial_id)
+
 
 class RandomSearchOracle(_SaveAfterEndTrial, keras_tuner.oracles.RandomSearchOracle):
     """keras-tuner's random search oracle with `_SaveAfterEndTrial`."""
@@ -98,6 +117,11 @@ class ResumableGridSearchOracle(_SaveAfterEndTrial, keras_tuner.oracles.GridSear
         for trial_id in ordered:
             self._ordered_ids.insert(trial_id)
         self._populate_next = list(state.get("populate_next", self.end_order))
+
+    def _ended_before_reload(self, trial_id):
+        super()._ended_before_reload(trial_id)
+        if trial_id not in self._populate_next:  # its next combination is still to come
+            self._populate_next.append(trial_id)
 
 
 class _ZooTunerMixin:

@@ -1,0 +1,133 @@
+"""Subprocess helpers of the fault tests: children that are SIGKILLed at seeded random points.
+
+A child is a Python script (a string written to ``tmp_path``) run with ``sys.executable`` under
+the TensorFlow backend, quiet, with the repository importable. It reports its progress by
+appending lines to a file; the parent polls that file and kills the child with SIGKILL once a
+seeded target is reached (plus a seeded jitter), so the kill lands at a reproducible *kind* of
+point (a batch, a trial, the middle of an export) whatever the machine's load.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from ..conftest import REPO
+
+CHILD_TIMEOUT = 180.0  # seconds; nothing may hang the suite
+
+
+def child_env(**extra) -> dict:
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "KERAS_BACKEND": "tensorflow",
+        "CUDA_VISIBLE_DEVICES": "",
+        "PYTHONHASHSEED": "0",
+        **extra,
+    }
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    return env
+
+
+class Child:
+    """A running child script; its stdout and stderr go to files (no pipe can fill up)."""
+
+    def __init__(self, directory: pathlib.Path, name: str, script: str, *args):
+        self.directory = pathlib.Path(directory)
+        self.name = name
+        path = self.directory / f"{name}.py"
+        path.write_text(textwrap.dedent(script))
+        self.stdout_path = self.directory / f"{name}.out"
+        self.stderr_path = self.directory / f"{name}.err"
+        with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, str(path), *map(str, args)],
+                stdout=out,
+                stderr=err,
+                cwd=self.directory,
+                env=child_env(),
+            )
+        self.started = time.monotonic()
+
+    def wait(self, timeout: float = CHILD_TIMEOUT) -> int:
+        try:
+            return self.process.wait(timeout=max(1.0, timeout - (time.monotonic() - self.started)))
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(
+                f"child {self.name} ran over {timeout} s:\n{self.stderr()}"
+            ) from None
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()[-4000:]
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text()
+
+    def check(self) -> str:
+        """Wait for a clean exit; returns stdout."""
+        code = self.wait()
+        assert code == 0, f"child {self.name} exited with {code}:\n{self.stderr()}"
+        return self.stdout()
+
+    def kill_when(self, reached, *, jitter: float, poll: float = 0.002) -> bool:
+        """SIGKILL once ``reached()`` holds, ``jitter`` seconds later; True if it was running.
+
+        Returns False when the child exited by itself first (it then must have exited cleanly).
+        """
+        deadline = self.started + CHILD_TIMEOUT
+        while not reached():
+            if self.process.poll() is not None:
+                assert self.process.returncode == 0, self.stderr()
+                return False
+            if time.monotonic() > deadline:
+                self.kill()
+                raise AssertionError(f"child {self.name} never reached its kill point")
+            time.sleep(poll)
+        time.sleep(jitter)
+        running = self.process.poll() is None
+        self.kill()
+        if running:
+            assert self.process.returncode == -signal.SIGKILL
+        return running
+
+
+def count_lines(path: pathlib.Path, prefix: str = "") -> int:
+    try:
+        with open(path) as file:
+            return sum(1 for line in file if line.startswith(prefix) and line.endswith("\n"))
+    except FileNotFoundError:
+        return 0
+
+
+@pytest.fixture
+def spawn(tmp_path):
+    """``spawn(name, script, *args)`` starts a `Child` in ``tmp_path`` (killed at the end)."""
+    children = []
+
+    def start(name, script, *args):
+        child = Child(tmp_path, name, script, *args)
+        children.append(child)
+        return child
+
+    yield start
+    for child in children:
+        child.kill()
+
+
+def seeded(seed: int) -> random.Random:
+    return random.Random(f"reliability-{seed}")
