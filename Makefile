@@ -21,9 +21,13 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/zoo train lenet5 --dataset digits --epochs 15 --export artifacts/lenet5
 
+# Two pytest-xdist workers (CI has 2 cores); a file's tests stay on one worker (--dist loadfile)
+# so its module-level caches and fixtures are shared.
+PYTEST := $(BIN)/pytest -n 2 --dist loadfile
+
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(PYTEST)
 
 # CPU ratio benchmarks (TensorFlow backend); rewrites BENCHMARKS.md, records in artifacts/benchmarks.
 bench: $(STAMP)
@@ -34,8 +38,8 @@ $(BACKENDS_STAMP): $(STAMP)
 	touch $@
 
 test-backends: $(BACKENDS_STAMP)
-	KERAS_BACKEND=jax $(BIN)/pytest $(BACKEND_SUITES)
-	KERAS_BACKEND=torch $(BIN)/pytest $(BACKEND_SUITES)
+	KERAS_BACKEND=jax $(PYTEST) $(BACKEND_SUITES)
+	KERAS_BACKEND=torch $(PYTEST) $(BACKEND_SUITES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -246,24 +246,29 @@ def _info_dict(info) -> dict:
     }
 
 
+MARKDOWN_HEADER = (
+    "| model | aliases | task | paper | year | parameters | MACs |\n"
+    "| --- | --- | --- | --- | --- | ---: | ---: |"
+)
+
+
+def markdown_row(info, profile) -> str:
+    """One row of the README's table of models, from a card and the default model's profile."""
+    from zoo.profile import human_units
+
+    aliases = ", ".join(f"`{a}`" for a in info.aliases)
+    return (
+        f"| `{info.name}` | {aliases} | {info.task} | {info.paper} | {info.year} "
+        f"| {profile.total_params:,} | {human_units(profile.total_macs)} |"
+    )
+
+
 def markdown_table(names) -> str:
     """The README's table of models: name, aliases, task, paper, year, parameters, MACs."""
     import zoo
-    from zoo.profile import human_units
 
-    rows = [
-        "| model | aliases | task | paper | year | parameters | MACs |",
-        "| --- | --- | --- | --- | --- | ---: | ---: |",
-    ]
-    for name in names:
-        info = zoo.info(name)
-        profile = zoo.summary(name)
-        aliases = ", ".join(f"`{a}`" for a in info.aliases)
-        rows.append(
-            f"| `{info.name}` | {aliases} | {info.task} | {info.paper} | {info.year} "
-            f"| {profile.total_params:,} | {human_units(profile.total_macs)} |"
-        )
-    return "\n".join(rows)
+    rows = [markdown_row(zoo.info(name), zoo.summary(name)) for name in names]
+    return "\n".join([MARKDOWN_HEADER, *rows])
 
 
 def _list(args) -> None:

@@ -50,9 +50,9 @@ def _profile(max_examples: int) -> settings:
 
 # JAX and torch run eager layer calls more slowly (JAX compiles every new shape): fewer examples.
 _FAST = keras.backend.backend() == "tensorflow"
-VALID = _profile(20 if _FAST else 10)
+VALID = _profile(12 if _FAST else 6)
 INVALID = _profile(25)
-SLOW_VALID = _profile(12 if _FAST else 5)  # the recurrent layer: every call is a loop over time
+SLOW_VALID = _profile(8 if _FAST else 4)  # the recurrent layer: every call is a loop over time
 
 # ---- helpers -------------------------------------------------------------------------------
 

@@ -4,12 +4,20 @@
   and that every trainable weight received an update (so no part of the graph is cut off).
 - `check_round_trip` saves to ``.keras``, reloads in safe mode (no Lambda, every custom layer
   registered) and asserts identical outputs.
+- `check_readme_row` compares a model's row of the README's generated table with the row
+  `zoo list --markdown` makes from the model (its parameters and MACs).
 """
 
 from __future__ import annotations
 
+import pathlib
+import re
+
 import keras
 import numpy as np
+
+import zoo
+from zoo import cli
 
 
 def check_training_step(model, inputs, targets, *, loss="sparse_categorical_crossentropy"):
@@ -34,3 +42,21 @@ def check_round_trip(model, inputs, tmp_path):
     actual = keras.ops.convert_to_numpy(loaded(inputs, training=False))
     np.testing.assert_array_equal(actual, expected)
     return loaded
+
+
+def readme_model_rows() -> dict[str, str]:
+    """The README's generated table of models: model name -> its row."""
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = re.search(r"<!-- models:start -->\n(.*?)\n<!-- models:end -->", readme, re.S)
+    assert table, "README.md lacks the generated model table"
+    lines = table.group(1).splitlines()
+    assert "\n".join(lines[:2]) == cli.MARKDOWN_HEADER
+    return {line.split("`")[1]: line for line in lines[2:]}
+
+
+def check_readme_row(name: str, model) -> None:
+    """The README's row of ``name`` is the one `zoo list --markdown` makes for ``model``."""
+    expected = cli.markdown_row(zoo.info(name), zoo.summary(model))
+    assert readme_model_rows().get(name) == expected, (
+        f"README row of {name} is stale: regenerate the table with `zoo list --markdown`"
+    )

@@ -9,13 +9,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from model_checks import check_readme_row
 
 import zoo
-
-# Forward passes skipped here (the symbolic output shape is still checked), with the reason.
-FORWARD_TOO_SLOW = {
-    "resnet1202": "1,202 layers: about 80 s per forward pass on 2 cores (tests/zoo/test_resnet.py)",
-}
 
 
 def _small_input_shape(info) -> tuple:
@@ -26,8 +22,8 @@ def _small_input_shape(info) -> tuple:
     return (size, size, *info.default_input_shape[2:])
 
 
-# Built at its default elsewhere, once each (about 40 s per build on 2 cores): its count in
-# tests/zoo/test_resnet.py, its profile (count_params) in tests/zoo/test_profile.py.
+# Built elsewhere, once (about 40 s per build and 80 s per forward pass on 2 cores): its count,
+# output and README row in tests/zoo/test_resnet.py, count_params in tests/zoo/test_profile.py.
 BUILT_ELSEWHERE = {"resnet1202"}
 
 
@@ -36,19 +32,20 @@ def test_builds_at_default_input(name):
     info = zoo.info(name)
     model = zoo.build(name)
     assert model.count_params() == info.num_params
+    check_readme_row(name, model)
     assert tuple(model.inputs[0].shape[1:]) == info.default_input_shape
     if info.task == "image_classification":
         assert tuple(model.outputs[0].shape) == (None, info.default_num_classes)
 
 
-@pytest.mark.parametrize("name", zoo.list_models(task="image_classification"))
+@pytest.mark.parametrize(
+    "name", [n for n in zoo.list_models(task="image_classification") if n not in BUILT_ELSEWHERE]
+)
 def test_runs_at_a_small_input_with_few_classes(name):
     info = zoo.info(name)
     shape = _small_input_shape(info)
     model = zoo.build(name, input_shape=shape, num_classes=3)
     assert tuple(keras.tree.flatten(model.outputs)[0].shape) == (None, 3)
-    if name in FORWARD_TOO_SLOW:
-        return
     x = np.random.default_rng(0).random((2, *shape), dtype=np.float32)
     probabilities = np.asarray(model.predict(x, verbose=0))
     assert probabilities.shape == (2, 3)
@@ -56,7 +53,7 @@ def test_runs_at_a_small_input_with_few_classes(name):
 
 
 @pytest.mark.parametrize(
-    "name", [n for n in zoo.list_models(task="image_classification") if n not in FORWARD_TOO_SLOW]
+    "name", [n for n in zoo.list_models(task="image_classification") if n not in BUILT_ELSEWHERE]
 )
 def test_logits_without_classifier_activation(name):
     shape = _small_input_shape(zoo.info(name))

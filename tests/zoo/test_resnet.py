@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from model_checks import check_readme_row
 
 import zoo
 from zoo.blocks import ChannelPadding
@@ -76,6 +77,7 @@ def test_cifar_depths_are_within_2_percent_of_the_paper(name):
 def test_resnet1202_has_19_4m_parameters_in_nested_chunks():
     model = zoo.build("resnet1202")
     assert abs(_trainable(model) - 19.4e6) <= 0.02 * 19.4e6
+    check_readme_row("resnet1202", model)
     # 3 stages of 200 blocks, each built as 4 nested models of 50 blocks (Python's recursion
     # limit would stop Keras from walking one flat 4000-layer graph).
     chunks = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
