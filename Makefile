@@ -5,8 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 BACKENDS_STAMP := $(VENV)/.installed-backends
-# The suites that must pass under every Keras backend (make test runs everything under TF).
-BACKEND_SUITES := tests/layers tests/zoo
+# What must pass under every Keras backend (make test runs everything under TF): the layers, and
+# every registered model running forward (test_models) with the blocks and loading. The family
+# files check architecture arithmetic (counts, shapes), which does not depend on the backend, at
+# several minutes per backend (JAX compiles every model anew): the TF run covers them.
+BACKEND_SUITES := tests/layers tests/zoo/test_models.py tests/zoo/test_blocks.py \
+	tests/zoo/test_loading.py
 
 .PHONY: demo test test-backends bench lint clean
 

@@ -91,6 +91,17 @@ SMALL_CONFIGS: dict[str, dict] = {
 }
 
 
+# Deeper members of a family -> the member that stands in for them in the costliest sweeps
+# (exports, other backends): the same builder and the same layer types, more repeats of the
+# same blocks (tests/zoo/test_export.py checks the layer types are the same).
+SAME_LAYERS_AS = {
+    **dict.fromkeys(("resnet34",), "resnet18"),
+    **dict.fromkeys(("resnet101", "resnet152"), "resnet50"),
+    **dict.fromkeys(("resnet32", "resnet44", "resnet56", "resnet110"), "resnet20"),
+    **dict.fromkeys(("vgg_b", "vgg_c", "vgg_d", "vgg_e"), "vgg_a"),
+}
+
+
 def small_model(name: str):
     """``zoo.build(name, **SMALL_CONFIGS[name])``."""
     return zoo.build(name, **SMALL_CONFIGS[name])

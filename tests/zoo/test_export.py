@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from small_models import SMALL_CONFIGS, small_model
+from small_models import SAME_LAYERS_AS, SMALL_CONFIGS, small_model
 
 import zoo
 from zoo.export import FORMATS, TOLERANCE, ExportVerificationError
@@ -25,16 +25,6 @@ pytestmark = pytest.mark.tensorflow_only(
 EXCLUDED = {
     "resnet1202": "1,202 layers (4,235 Keras layers): building it alone takes ~1.5 min at 4x4 "
     "on 2 cores and each export traces every layer; resnet20-110 cover the same CIFAR blocks",
-}
-# Deeper members of a family -> the member exported in their place: the same builder and
-# the same layer types (more repeats of the same blocks), so a converter that expresses one
-# expresses the other (test_depth_variants_have_their_representatives_layer_types checks
-# it); exporting their 20-60M weights three times each would cost minutes of CI for no new op.
-SAME_LAYERS_AS = {
-    **dict.fromkeys(("resnet34",), "resnet18"),
-    **dict.fromkeys(("resnet101", "resnet152"), "resnet50"),
-    **dict.fromkeys(("resnet32", "resnet44", "resnet56", "resnet110"), "resnet20"),
-    **dict.fromkeys(("vgg_b", "vgg_c", "vgg_d", "vgg_e"), "vgg_a"),
 }
 # (model, format) pairs a converter or runtime cannot express, with the reason.
 UNSUPPORTED: dict[tuple[str, str], str] = {

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 from model_checks import check_readme_row
+from small_models import SAME_LAYERS_AS, small_model
 
 import zoo
 
@@ -25,8 +26,19 @@ def _small_input_shape(info) -> tuple:
 # Built elsewhere, once (about 40 s per build and 80 s per forward pass on 2 cores): its count,
 # output and README row in tests/zoo/test_resnet.py, count_params in tests/zoo/test_profile.py.
 BUILT_ELSEWHERE = {"resnet1202"}
+IMAGE_MODELS = [n for n in zoo.list_models(task="image_classification") if n not in BUILT_ELSEWHERE]
 
 
+def _backend_cases(names):
+    """Every name; the deeper family members stand behind their representative elsewhere."""
+    heavy = pytest.mark.backend_heavy("same builder and layer types as a model run here")
+    return [pytest.param(n, marks=heavy) if n in SAME_LAYERS_AS else n for n in names]
+
+
+@pytest.mark.backend_heavy(
+    "counts and shapes do not depend on the backend; a default build under JAX initialises "
+    "every weight eagerly (43 s for googlenet on 2 cores)"
+)
 @pytest.mark.parametrize("name", [n for n in zoo.list_models() if n not in BUILT_ELSEWHERE])
 def test_builds_at_default_input(name):
     info = zoo.info(name)
@@ -39,7 +51,8 @@ def test_builds_at_default_input(name):
 
 
 @pytest.mark.parametrize(
-    "name", [n for n in zoo.list_models(task="image_classification") if n not in BUILT_ELSEWHERE]
+    "name",
+    _backend_cases(IMAGE_MODELS),
 )
 def test_runs_at_a_small_input_with_few_classes(name):
     info = zoo.info(name)
@@ -53,10 +66,29 @@ def test_runs_at_a_small_input_with_few_classes(name):
 
 
 @pytest.mark.parametrize(
-    "name", [n for n in zoo.list_models(task="image_classification") if n not in BUILT_ELSEWHERE]
+    "name",
+    _backend_cases(IMAGE_MODELS),
 )
 def test_logits_without_classifier_activation(name):
     shape = _small_input_shape(zoo.info(name))
     model = zoo.build(name, input_shape=shape, num_classes=4, classifier_activation=None)
     assert model.layers[-1].get_config()["activation"] == "linear"
     assert model.layers[-1].dtype_policy.name == "float32"
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in zoo.list_models() if zoo.info(n).task != "image_classification"]
+)
+def test_other_tasks_run_at_a_small_configuration(name):
+    model = small_model(name)
+    rng = np.random.default_rng(0)
+    inputs = [
+        rng.integers(1, 8, (2, *t.shape[1:])).astype("int32")
+        if "int" in str(t.dtype)
+        else rng.random((2, *t.shape[1:]), dtype=np.float32)
+        for t in model.inputs
+    ]
+    outputs = keras.tree.flatten(model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0))
+    expected = keras.tree.flatten(model.outputs)
+    assert [o.shape[1:] for o in outputs] == [tuple(e.shape[1:]) for e in expected]
+    assert all(np.all(np.isfinite(o)) for o in outputs)
