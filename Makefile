@@ -25,9 +25,9 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/zoo train lenet5 --dataset digits --epochs 15 --export artifacts/lenet5
 
-# Two pytest-xdist workers (CI has 2 cores); a file's tests stay on one worker (--dist loadfile)
-# so its module-level caches and fixtures are shared.
-PYTEST := $(BIN)/pytest -n 2 --dist loadfile
+# Two pytest-xdist workers (CI has 2 cores), fed tests as they free up (--dist load): the
+# heaviest files would otherwise keep one worker busy long after the other is done.
+PYTEST := $(BIN)/pytest -n 2 --dist load
 
 test: $(STAMP)
 	$(BIN)/ruff check .

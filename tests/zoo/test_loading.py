@@ -38,7 +38,11 @@ def test_keras_file_round_trip_with_custom_layers(tmp_path):
             if "int" in str(x.dtype)
             else np.random.default_rng(0).random(shape, dtype=np.float32)
         )
-        np.testing.assert_allclose(np.asarray(loaded(data)), np.asarray(model(data)), atol=1e-6)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(loaded(data)),
+            keras.ops.convert_to_numpy(model(data)),
+            atol=1e-6,
+        )
 
 
 def _model_with_code(marker):
