@@ -92,11 +92,11 @@ SMALL_CONFIGS: dict[str, dict] = {
 
 
 # Deeper members of a family -> the member that stands in for them in the costliest sweeps
-# (exports, other backends): the same builder and the same layer types, more repeats of the
-# same blocks (tests/zoo/test_export.py checks the layer types are the same).
+# (exports, other backends): the same family and the same layer types, more or bigger blocks
+# (tests/zoo/test_export.py checks the layer types are the same). ResNet-50's bottleneck blocks
+# are made of ResNet-18's layer types (1x1 and 3x3 convolutions, batch norm, ReLU, add).
 SAME_LAYERS_AS = {
-    **dict.fromkeys(("resnet34",), "resnet18"),
-    **dict.fromkeys(("resnet101", "resnet152"), "resnet50"),
+    **dict.fromkeys(("resnet34", "resnet50", "resnet101", "resnet152"), "resnet18"),
     **dict.fromkeys(("resnet32", "resnet44", "resnet56", "resnet110"), "resnet20"),
     **dict.fromkeys(("vgg_b", "vgg_c", "vgg_d", "vgg_e"), "vgg_a"),
 }
