@@ -12,9 +12,9 @@ In one process, for each dtype policy (``mixed_bfloat16``, ``float32``):
   ``model.predict`` (batch 256), in images/s, with the model FLOPs utilization (the forward
   multiply-accumulates of `zoo.summary`, 2 FLOPs each, a training step 3x the forward pass);
 - ``rnn``: sequences/s of a training step, batch 128, 100 steps, 128 features -> 512 units, for
-  the zoo's LSTM (`zoo.rnn.recurrent_layer`, whose `cudnn_choice` keeps JAX's cuDNN kernel off
-  under bfloat16), Keras' LSTM on its generic path (``use_cudnn=False``) and PeepholeLSTM, timed
-  interleaved; ``peephole_vs_generic`` is the step-time ratio (target <= 1.3).
+  the zoo's LSTM (`zoo.models._sequence.recurrent_layer`, whose `cudnn_choice` keeps JAX's
+  cuDNN kernel off under bfloat16), Keras' LSTM on its generic path (``use_cudnn=False``) and
+  PeepholeLSTM, timed interleaved; ``peephole_vs_generic`` is the step-time ratio (target <= 1.3).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import zoo
 from benchmarks import harness
 from zoo import bench
 from zoo.layers import PeepholeLSTM
-from zoo.rnn import recurrent_layer
+from zoo.models._sequence import recurrent_layer
 
 POLICIES = ("mixed_bfloat16", "float32")
 PEEPHOLE_TARGET = 1.3

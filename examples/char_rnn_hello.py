@@ -5,7 +5,7 @@ padding), the input "hell" enters one-hot, an Elman RNN (`zoo.build("char_rnn",
 cell="simple_rnn")`) predicts at every step the next character, and the target is "ello". Note
 that the two l's need different answers (after "hel" comes "l", after "hell" comes "o"): only the
 recurrent state tells them apart. After training, the script prints the predicted next
-character and its probability at every step, then generates text with `zoo.char_rnn.sample`:
+character and its probability at every step, then generates text with `zoo.models.char_rnn.sample`:
 greedily (temperature 0) from "h", and at temperature 1 from a fixed seed.
 
 Lectures: seed 004 (KAIST AI602) "RNN character-level language model" ("hello"); seed 000
@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 import zoo
-from zoo.char_rnn import Vocabulary, sample
+from zoo.models.char_rnn import Vocabulary, sample
 
 
 def main(argv=None) -> int:

@@ -1,9 +1,26 @@
-"""Custom Keras 3 layers of the lectures (imported as ``zoo.layers``)."""
+"""Custom Keras 3 layers of the lectures (imported as ``zoo.layers``).
+
+Every layer the zoo's models use that Keras lacks lives here, registered with Keras under the
+package ``lecture_zoo``, so `zoo.load` needs only this package to read any saved model:
+
+- activations: `Maxout`, `MaxoutDense`, `CReLU`, `RReLU`, and `activations` (the lecture table
+  with derivatives);
+- normalisation and recurrence: `LocalResponseNormalization`, `PeepholeLSTM` /
+  `PeepholeLSTMCell`;
+- model plumbing: `ChannelPadding` (ResNet's option-A shortcut), `PaddingMask` and
+  `MaskedMaxOverTime` (Kim's max-over-time pooling);
+- teaching layers with a hand-written backward pass: `ExplicitDense`.
+
+This package imports nothing from `zoo.models`, `zoo.training` or `zoo.tuning`.
+"""
 
 from zoo.layers import activations as activations
+from zoo.layers.channel_padding import ChannelPadding as ChannelPadding
 from zoo.layers.crelu import CReLU as CReLU
 from zoo.layers.explicit_dense import ExplicitDense as ExplicitDense
 from zoo.layers.lrn import LocalResponseNormalization as LocalResponseNormalization
+from zoo.layers.max_over_time import MaskedMaxOverTime as MaskedMaxOverTime
+from zoo.layers.max_over_time import PaddingMask as PaddingMask
 from zoo.layers.maxout import Maxout as Maxout
 from zoo.layers.maxout import MaxoutDense as MaxoutDense
 from zoo.layers.peephole_lstm import PeepholeLSTM as PeepholeLSTM

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import keras
 import keras_tuner
 
-from zoo import registry
+from zoo.models import _registry as registry
 from zoo.training.fit import default_loss, make_optimizer
 from zoo.tuning import spaces
 

@@ -16,14 +16,14 @@ from zoo.export import export  # noqa: F401  (light: Keras and TF load when an e
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "TASKS": "zoo.registry",
-    "ModelInfo": "zoo.registry",
+    "TASKS": "zoo.models._registry",
+    "ModelInfo": "zoo.models._registry",
     "Profile": "zoo.profile",
-    "build": "zoo.registry",
-    "info": "zoo.registry",
-    "list_models": "zoo.registry",
+    "build": "zoo.models._registry",
+    "info": "zoo.models._registry",
+    "list_models": "zoo.models._registry",
     "load": "zoo.loading",
-    "register": "zoo.registry",
+    "register": "zoo.models._registry",
     "summary": "zoo.profile",
 }
 

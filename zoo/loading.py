@@ -28,10 +28,8 @@ def _is_code_refusal(error: Exception) -> bool:
 def _load_keras_file(path: pathlib.Path, safe_mode: bool, compile: bool):
     import keras
 
-    import zoo.layers  # noqa: F401  (registers the custom layers)
-    from zoo import registry
+    import zoo.layers  # noqa: F401  (registers every custom layer a zoo model uses)
 
-    registry._load_families()  # custom layers registered in family modules (e.g. text_cnn)
     if not zipfile.is_zipfile(path):
         raise ValueError(
             f"{str(path)!r} is not a valid .keras file (not a zip archive: truncated or corrupt?)."

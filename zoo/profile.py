@@ -44,7 +44,7 @@ import math
 import keras
 
 from zoo.layers import ExplicitDense, LocalResponseNormalization, MaxoutDense, PeepholeLSTMCell
-from zoo.registry import build
+from zoo.models._registry import build
 
 _L = keras.layers
 _CONV = (_L.Conv1D, _L.Conv2D, _L.Conv3D)

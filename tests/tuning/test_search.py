@@ -11,7 +11,7 @@ import keras_tuner
 import psutil
 import pytest
 
-from zoo import registry
+from zoo.models import _registry as registry
 from zoo.tuning import TUNERS, search
 
 from .conftest import TINY_MLP

@@ -1,4 +1,4 @@
-"""zoo.blocks: activations by name, conv + BN + activation, the option-A ChannelPadding layer."""
+"""zoo.models._blocks: activations by name, conv + BN + activation, the classic and modern tops."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from zoo import blocks
 from zoo.layers import CReLU, Maxout, RReLU
+from zoo.models import _blocks as blocks
 from zoo.validation import check_divides
 
 
@@ -90,23 +90,3 @@ def test_dense_block_is_dense_activation_dropout():
     x = keras.Input((10,))
     y = blocks.dense_block(x, 4, activation="relu", dropout=0.5, name="fc")
     assert y._keras_history.operation.name == "fc_dropout" and y.shape == (None, 4)
-
-
-def test_channel_padding_pads_zeros_on_both_sides_and_serializes(tmp_path):
-    layer = blocks.ChannelPadding(1, 2)
-    x = np.arange(2 * 2 * 3 * 3, dtype="float32").reshape(2, 2, 3, 3) + 1
-    y = keras.ops.convert_to_numpy(layer(x))
-    assert y.shape == (2, 2, 3, 6)
-    np.testing.assert_array_equal(y[..., 1:4], x)
-    assert not y[..., 0].any() and not y[..., 4:].any()
-    assert layer.compute_output_shape((None, None, 3, 3)) == (None, None, 3, 6)
-    assert blocks.ChannelPadding.from_config(layer.get_config()).after == 2
-    inputs = keras.Input((None, None, 3))
-    model = keras.Model(inputs, blocks.ChannelPadding(0, 3, name="pad")(inputs))
-    model.save(tmp_path / "pad.keras")
-    restored = keras.models.load_model(tmp_path / "pad.keras")
-    np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(restored(x)), np.pad(x, [(0, 0), (0, 0), (0, 0), (0, 3)])
-    )
-    with pytest.raises(ValueError, match="before must be an integer >= 0, got -1"):
-        blocks.ChannelPadding(-1, 0)

@@ -8,7 +8,7 @@ import pytest
 from model_checks import check_round_trip, check_training_step
 
 import zoo
-from zoo.char_rnn import Vocabulary, sample, with_temperature
+from zoo.models.char_rnn import Vocabulary, sample, with_temperature
 
 
 def test_vocabulary_of_hello_is_the_lectures():

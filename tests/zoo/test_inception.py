@@ -6,7 +6,7 @@ import keras
 import pytest
 
 import zoo
-from zoo import inception
+from zoo.models import inception
 
 # Table 1's output sizes of the Inception modules on 224x224.
 GOOGLENET_SHAPES = {

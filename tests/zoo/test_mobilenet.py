@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import mobilenet
+from zoo.models import mobilenet
 
 
 def test_mobilenet_matches_keras_applications():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import registry
+from zoo.models import _registry as registry
 
 
 def test_aliases_case_and_dashes_resolve_to_one_canonical_name():

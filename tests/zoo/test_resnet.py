@@ -8,7 +8,7 @@ import pytest
 from model_checks import check_readme_row
 
 import zoo
-from zoo.blocks import ChannelPadding
+from zoo.layers import ChannelPadding
 
 IMAGENET = {
     "resnet18": 11_689_512,

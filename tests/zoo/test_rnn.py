@@ -8,7 +8,7 @@ import pytest
 from model_checks import check_round_trip, check_training_step
 
 import zoo
-from zoo import rnn
+from zoo.models import _sequence as rnn
 
 CELLS = ("simple_rnn", "lstm", "gru", "peephole_lstm")
 

@@ -8,8 +8,8 @@ import pytest
 from model_checks import check_round_trip, check_training_step
 
 import zoo
-from zoo.rnn import START_ID
-from zoo.seq2seq import decode
+from zoo.models._sequence import START_ID
+from zoo.models.seq2seq import decode
 
 DIGITS = 10
 FIRST_DIGIT = 2  # ids: 0 padding, 1 start, 2..11 the digits 0..9

@@ -8,8 +8,8 @@ import pytest
 from model_checks import check_round_trip, check_training_step
 
 import zoo
-from zoo.rnn import START_ID
-from zoo.show_and_tell import caption
+from zoo.models._sequence import START_ID
+from zoo.models.show_and_tell import caption
 
 VOCAB = 12
 LENGTH = 6

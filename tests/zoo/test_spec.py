@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import pytest
 
-from zoo.spec import BuildSpec
+from zoo.models._spec import BuildSpec
 
 
 def _spec(**overrides):

@@ -8,7 +8,6 @@ import pytest
 from model_checks import check_round_trip, check_training_step
 
 import zoo
-from zoo.text_cnn import MaskedMaxOverTime
 
 
 def kim_parameters(vocab, k, widths, filters, classes):
@@ -78,23 +77,6 @@ def test_short_sentences_and_all_padding():
     assert out.shape == (2, 15)
     assert np.all(np.isfinite(out)) and np.any(out[0] != 0)
     np.testing.assert_array_equal(out[1], 0.0)
-
-
-def test_masked_max_over_time_against_numpy():
-    rng = np.random.default_rng(3)
-    window, length = 3, 6
-    features = rng.normal(size=(2, length + window - 1, 4)).astype("float32")
-    mask = np.array([[1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 1, 1]], dtype="float32")[..., None]
-    layer = MaskedMaxOverTime(window)
-    out = keras.ops.convert_to_numpy(layer([features, mask]))
-    for b in range(2):
-        words = np.flatnonzero(mask[b, :, 0])
-        # window j of the wide convolution covers positions j - (w - 1) .. j
-        valid = [j for j in range(length + window - 1) if any(j - window < i <= j for i in words)]
-        np.testing.assert_allclose(out[b], features[b, valid].max(axis=0), rtol=1e-6)
-    assert layer.compute_output_shape([(None, 8, 4), (None, 6, 1)]) == (None, 4)
-    clone = MaskedMaxOverTime.from_config(layer.get_config())
-    assert clone.window_size == window
 
 
 def test_trains_one_step_and_round_trips(tmp_path):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import vgg
 from zoo.layers import LocalResponseNormalization
+from zoo.models import vgg
 
 COUNTS = {
     "vgg_a": 132_863_336,

@@ -17,10 +17,10 @@ import typing
 
 import keras
 
-from zoo.blocks import check_activation_name, conv_bn, dense_block, global_pool_top
 from zoo.layers import LocalResponseNormalization
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.models._blocks import check_activation_name, conv_bn, dense_block, global_pool_top
+from zoo.models._registry import register
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_number
 
 
@@ -82,8 +82,9 @@ def _apply(x, operations, name: str, conv_options: dict):
 def inception_module(x, branches, *, name: str, **conv_options):
     """Run each branch (a tuple of operations) on ``x`` and concatenate them on the channels.
 
-    ``conv_options`` go to every `zoo.blocks.conv_bn` (activation, batch_norm, bn_scale). The
-    concatenation is named ``name``; branch b's k-th operation ``{name}_branch{b}_{k}``.
+    ``conv_options`` go to every `zoo.models._blocks.conv_bn` (activation, batch_norm,
+    bn_scale). The concatenation is named ``name``; branch b's k-th operation
+    ``{name}_branch{b}_{k}``.
 
     Example (GoogLeNet's inception 3a on a 28x28x192 map, giving 28x28x256)::
 
@@ -173,7 +174,7 @@ def googlenet(
             has three outputs ``[main, aux1, aux2]`` (train with loss weights such as
             ``[1, 0.3, 0.3]``, the paper's; use the first at inference). Needs the top.
         activation: activation after every convolution and hidden FC layer (paper: ReLU;
-            see `zoo.blocks`).
+            see `zoo.models._blocks`).
         dropout: rate of the dropout before the classifier, in [0, 1) (paper: 0.4).
 
     Example: ``zoo.build("googlenet", aux_logits=True, num_classes=10)``.
@@ -290,7 +291,7 @@ def inception_v3(spec: BuildSpec, *, activation: str = "relu") -> keras.Model:
     The minimum input is 75x75, the smallest the valid-padded stem and reductions accept.
 
     Args:
-        activation: activation after every convolution (paper: ReLU; see `zoo.blocks`).
+        activation: activation after every convolution (paper: ReLU; see `zoo.models._blocks`).
 
     Example: ``zoo.build("inception_v3", input_shape=(150, 150, 3), num_classes=5)``.
     """

@@ -17,10 +17,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from zoo import rnn
-from zoo.registry import register
-from zoo.rnn import PAD_ID, START_ID
-from zoo.spec import BuildSpec
+from zoo.models import _sequence as sequence
+from zoo.models._registry import register
+from zoo.models._sequence import PAD_ID, START_ID
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_choice, check_positive_int
 
 PAPER_CONFIG = {
@@ -74,25 +74,25 @@ def seq2seq(
     source_vocab_size = check_positive_int("source_vocab_size", source_vocab_size, minimum=2)
     target_vocab_size = check_positive_int("target_vocab_size", target_vocab_size, minimum=2)
     embedding_dim = check_positive_int("embedding_dim", embedding_dim)
-    check_choice("cell", cell, tuple(rnn.CELLS))
+    check_choice("cell", cell, tuple(sequence.CELLS))
     if target_length is not None:
         target_length = check_positive_int("target_length", target_length)
-    rnn.check_token_input(spec, "source ids")
+    sequence.check_token_input(spec, "source ids")
 
     source = keras.Input(spec.input_shape, dtype="int32", name="source")
     decoder_input = keras.Input((target_length,), dtype="int32", name="decoder_input")
     x = keras.layers.Embedding(
         source_vocab_size, embedding_dim, mask_zero=True, name="encoder_embedding"
     )(source)
-    encoder = rnn.recurrent_stack(cell, units, num_layers, dropout=dropout, prefix="encoder_")
-    _, states = rnn.run_stack(encoder, x)
+    encoder = sequence.recurrent_stack(cell, units, num_layers, dropout=dropout, prefix="encoder_")
+    _, states = sequence.run_stack(encoder, x)
     if not spec.include_top:
         pooled = keras.layers.Concatenate(name="encoder_states")(
             [s for layer_states in states for s in layer_states]
         )
         return spec.model_from(source, pooled)
-    decoder = rnn.recurrent_stack(cell, units, num_layers, dropout=dropout, prefix="decoder_")
-    outputs = rnn.teacher_forced_decoder(
+    decoder = sequence.recurrent_stack(cell, units, num_layers, dropout=dropout, prefix="decoder_")
+    outputs = sequence.teacher_forced_decoder(
         spec, decoder_input, decoder, states, target_vocab_size, embedding_dim, "decoder_embedding"
     )
     return spec.model_from([source, decoder_input], outputs)
@@ -130,12 +130,12 @@ def decode(
             f"sources are {sources.shape[1]} tokens long, longer than the model's source "
             f"length (max_length={max_source})."
         )
-    length = rnn.decoding_length(length, model.inputs[1].shape[1])
-    _, states = rnn.run_stack(
-        rnn.stack_of(model, "encoder_"),
+    length = sequence.decoding_length(length, model.inputs[1].shape[1])
+    _, states = sequence.run_stack(
+        sequence.stack_of(model, "encoder_"),
         model.get_layer("encoder_embedding")(sources.astype("int32")),
         mask=sources != PAD_ID,
     )
-    return rnn.greedy_decode(
+    return sequence.greedy_decode(
         model, states, length, embedding="decoder_embedding", start_id=start_id, end_id=end_id
     )

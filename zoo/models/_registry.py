@@ -2,7 +2,7 @@
 
 Names are lower case with underscores. Lookup is case-insensitive and treats ``-`` like ``_``;
 aliases resolve to one canonical name (``vgg16`` -> ``vgg_d``). Every builder receives a
-`zoo.spec.BuildSpec` with the keras.applications arguments already checked, plus its own
+`zoo.models._spec.BuildSpec` with the keras.applications arguments already checked, plus its own
 architecture knobs (``**config``), which it validates itself.
 """
 
@@ -15,12 +15,13 @@ import functools
 import importlib
 import inspect
 import os
+import pkgutil
 import re
 from collections.abc import Callable
 
 import keras
 
-from zoo.spec import BuildSpec
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_choice, check_positive_int
 
 TASKS = (
@@ -30,29 +31,6 @@ TASKS = (
     "language_model",
     "autoencoder",
     "q_values",
-)
-
-# One module per architecture family; importing one registers its models.
-FAMILY_MODULES = (
-    "zoo.mlp",
-    "zoo.lenet",
-    "zoo.mnist_cnn",
-    "zoo.alexnet",
-    "zoo.vgg",
-    "zoo.resnet",
-    "zoo.inception",
-    "zoo.mobilenet",
-    "zoo.xception",
-    "zoo.nin",
-    "zoo.maxout_mlp",
-    "zoo.dqn",
-    "zoo.rnn",
-    "zoo.char_rnn",
-    "zoo.seq2seq",
-    "zoo.text_cnn",
-    "zoo.autoencoder",
-    "zoo.show_and_tell",
-    "zoo.style_transfer",
 )
 
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -152,9 +130,47 @@ def register(
     return decorator
 
 
+def register_variant(name: str, builder: Callable, *, bind: dict, doc: str, hide=(), **card):
+    """Register one row of a family's table: ``builder`` with the row's arguments ``bind`` fixed.
+
+    The registered builder takes ``builder``'s keyword-only knobs except those in ``bind`` and
+    ``hide`` (knobs that do not apply to this row, e.g. ``reset_after`` for a cell without it),
+    so `build` refuses them; its name is ``name`` and its docstring ``doc`` (the first line
+    becomes the card's description). ``card`` are `register`'s keywords (aliases, family, task,
+    paper, year, default_input_shape, ...).
+
+    Example: ``register_variant("vgg_d", vgg, bind={"configuration": "D"}, doc="VGG-16 ...",
+    aliases=("vgg16",), family="vgg", ...)``.
+    """
+    omitted = set(bind) | set(hide)
+    parameters = [
+        p for p in inspect.signature(builder).parameters.values() if p.name not in omitted
+    ]
+
+    def variant(spec: BuildSpec, **config) -> keras.Model:
+        return builder(spec, **bind, **config)
+
+    variant.__signature__ = inspect.Signature(parameters)
+    variant.__name__ = variant.__qualname__ = name
+    variant.__doc__ = doc
+    return register(name, **card)(variant)
+
+
+def family_modules() -> tuple[str, ...]:
+    """The architecture family modules: every module of `zoo.models` without a leading
+    underscore (those are infrastructure), found on disk, not listed by hand."""
+    import zoo.models
+
+    return tuple(
+        f"zoo.models.{module.name}"
+        for module in sorted(pkgutil.iter_modules(zoo.models.__path__), key=lambda m: m.name)
+        if not module.name.startswith("_")
+    )
+
+
 @functools.cache
 def _load_families() -> None:
-    for module in FAMILY_MODULES:
+    for module in family_modules():
         importlib.import_module(module)
 
 

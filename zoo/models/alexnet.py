@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import keras
 
-from zoo.blocks import check_activation_name, conv_bn, dense_top
 from zoo.layers import LocalResponseNormalization
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.models._blocks import check_activation_name, conv_bn, dense_top
+from zoo.models._registry import register
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_number, check_positive_int
 
 # (name, filters, kernel, stride, padding, grouped, LRN, max-pool after)
@@ -57,7 +57,7 @@ def alexnet(
         groups: the paper's split of conv2, conv4 and conv5 over ``groups`` GPUs (2); 1 gives
             ordinary convolutions. Must divide the channels of those layers.
         activation: activation after every convolution and hidden FC layer (paper: ReLU;
-            see `zoo.blocks` for the choices).
+            see `zoo.models._blocks` for the choices).
         dropout: rate of the dropout after fc6 and fc7, in [0, 1) (paper: 0.5).
 
     Example: ``zoo.build("alexnet", groups=1, num_classes=10)``.

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import keras
 
-from zoo.blocks import activate, check_activation_name, conv_bn, global_pool_top
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.models._blocks import activate, check_activation_name, conv_bn, global_pool_top
+from zoo.models._registry import register
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_number, check_positive_int
 
 STEM_FILTERS = 32
@@ -96,7 +96,7 @@ def mobilenet(
         dropout: rate of the dropout before the classifier, in [0, 1) (keras.applications'
             default 1e-3).
         activation: activation after every batch normalization (paper: ReLU; keras.applications
-            uses ``"relu6"``; see `zoo.blocks`).
+            uses ``"relu6"``; see `zoo.models._blocks`).
 
     Example: ``zoo.build("mobilenet", alpha=0.5, input_shape=(128, 128, 3), num_classes=10)``.
     """

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import keras
 
-from zoo.blocks import check_activation_name, conv_bn, dense_top
 from zoo.layers import LocalResponseNormalization
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.models._blocks import check_activation_name, conv_bn, dense_top
+from zoo.models._registry import register_variant
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_number
 
 # Table 1 of the paper, one list per stage (each stage ends with a 2x2/2 max-pool).
@@ -81,8 +81,8 @@ _VARIANTS = (
 
 def vgg(
     spec: BuildSpec,
-    configuration: str,
     *,
+    configuration: str = "D",
     batch_norm: bool = False,
     activation: str = "relu",
     dropout: float = 0.5,
@@ -115,35 +115,27 @@ def vgg(
     )
 
 
-def _register(name: str, aliases: tuple, configuration: str, depth: int) -> None:
-    def builder(
-        spec: BuildSpec,
-        *,
-        batch_norm: bool = False,
-        activation: str = "relu",
-        dropout: float = 0.5,
-    ) -> keras.Model:
-        return vgg(
-            spec, configuration, batch_norm=batch_norm, activation=activation, dropout=dropout
-        )
+_DOC = """VGG configuration {configuration} ({depth} weight layers), Table 1.
 
-    builder.__name__ = builder.__qualname__ = name
-    builder.__doc__ = f"""VGG configuration {configuration} ({depth} weight layers), Table 1.
+The minimum input is 32x32: five 2x2/2 max-pools bring it to 1x1.
 
-    The minimum input is 32x32: five 2x2/2 max-pools bring it to 1x1.
+Args:
+    batch_norm: put BatchNormalization between each convolution and its activation (the
+        later "VGG-BN" variant; the convolutions then have no bias). The paper has none.
+    activation: activation after every convolution and hidden FC layer (paper: ReLU;
+        see `zoo.models._blocks` for the choices).
+    dropout: rate of the dropout after fc1 and fc2, in [0, 1) (paper: 0.5).
 
-    Args:
-        batch_norm: put BatchNormalization between each convolution and its activation (the
-            later "VGG-BN" variant; the convolutions then have no bias). The paper has none.
-        activation: activation after every convolution and hidden FC layer (paper: ReLU;
-            see `zoo.blocks` for the choices).
-        dropout: rate of the dropout after fc1 and fc2, in [0, 1) (paper: 0.5).
+Example: ``zoo.build("{name}", num_classes=10, batch_norm=True)``.
+"""
 
-    Example: ``zoo.build("{name}", num_classes=10, batch_norm=True)``.
-    """
-    register(
-        name,
-        aliases=aliases,
+for _name, _aliases, _configuration, _depth in _VARIANTS:
+    register_variant(
+        _name,
+        vgg,
+        bind={"configuration": _configuration},
+        doc=_DOC.format(configuration=_configuration, depth=_depth, name=_name),
+        aliases=_aliases,
         family="vgg",
         task="image_classification",
         paper="Simonyan & Zisserman 2015, Very deep convolutional networks for large-scale "
@@ -152,8 +144,4 @@ def _register(name: str, aliases: tuple, configuration: str, depth: int) -> None
         default_input_shape=(224, 224, 3),
         min_input_size=32,
         default_num_classes=1000,
-    )(builder)
-
-
-for _variant in _VARIANTS:
-    _register(*_variant)
+    )

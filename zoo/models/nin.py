@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import keras
 
-from zoo.blocks import check_activation_name, conv_bn
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.models._blocks import check_activation_name, conv_bn
+from zoo.models._registry import register
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_number
 
 # Per mlpconv block: its convolutions (filters, kernel) and the 3x3/2 pooling after it. The
@@ -53,7 +53,7 @@ def nin(spec: BuildSpec, *, activation: str = "relu", dropout: float = 0.5) -> k
     Args:
         activation: activation after every convolution but the classifier's: ``relu`` (the
             paper's), ``leaky_relu``, ``prelu``, ``rrelu``, ``crelu``, ``elu``, ... (see
-            `zoo.blocks`).
+            `zoo.models._blocks`).
         dropout: rate of the dropout after the first two blocks, in [0, 1) (paper: 0.5).
 
     Example: ``zoo.build("nin", activation="prelu")``.

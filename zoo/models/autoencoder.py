@@ -17,8 +17,8 @@ import math
 
 import keras
 
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.models._registry import register
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_activation, check_positive_int_list
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import keras
 
-from zoo.blocks import check_activation_name, conv_bn, dense_block, require_fixed_size
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.models._blocks import check_activation_name, conv_bn, dense_block, require_fixed_size
+from zoo.models._registry import register
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_positive_int
 
 CONV_LAYERS = ((32, 8, 4), (64, 4, 2), (64, 3, 1))  # (filters, kernel, stride), no padding
@@ -45,7 +45,7 @@ def dqn(spec: BuildSpec, *, num_actions: int = 18, activation: str = "relu") -> 
 
     Args:
         num_actions: the number of actions, i.e. outputs (18 = the full Atari action set).
-        activation: activation of the hidden layers (paper: ReLU; see `zoo.blocks`).
+        activation: activation of the hidden layers (paper: ReLU; see `zoo.models._blocks`).
 
     Example: ``zoo.build("dqn", num_actions=4)``.
     """

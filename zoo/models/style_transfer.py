@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import keras
 
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.models._registry import register
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_choice, check_number, check_positive_int, check_positive_int_list
 
 JOHNSON_2016 = {

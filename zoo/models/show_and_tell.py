@@ -15,10 +15,11 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from zoo import registry, rnn
-from zoo.registry import register
-from zoo.rnn import START_ID
-from zoo.spec import BuildSpec
+from zoo.models import _registry as registry
+from zoo.models import _sequence as sequence
+from zoo.models._registry import register
+from zoo.models._sequence import START_ID
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_choice, check_positive_int
 
 
@@ -97,7 +98,7 @@ def show_and_tell(
     vocab_size = check_positive_int("vocab_size", vocab_size, minimum=2)
     embedding_dim = check_positive_int("embedding_dim", embedding_dim)
     max_length = check_positive_int("max_length", max_length)
-    check_choice("cell", cell, tuple(rnn.CELLS))
+    check_choice("cell", cell, tuple(sequence.CELLS))
     if not spec.include_top:
         raise ValueError(
             "include_top=False does not apply to show_and_tell; build the backbone by name "
@@ -109,9 +110,9 @@ def show_and_tell(
     features = keras.layers.Dense(embedding_dim, name="image_embedding")(cnn(x))
     image_step = keras.layers.Reshape((1, embedding_dim), name="image_step")(features)
     caption_input = keras.Input((max_length,), dtype="int32", name="caption")
-    decoder = rnn.recurrent_stack(cell, units, num_layers, dropout=dropout, prefix="decoder_")
-    _, states = rnn.run_stack(decoder, image_step)
-    outputs = rnn.teacher_forced_decoder(
+    decoder = sequence.recurrent_stack(cell, units, num_layers, dropout=dropout, prefix="decoder_")
+    _, states = sequence.run_stack(decoder, image_step)
+    outputs = sequence.teacher_forced_decoder(
         spec, caption_input, decoder, states, vocab_size, embedding_dim, "word_embedding"
     )
     return spec.model_from([image, caption_input], outputs)
@@ -133,11 +134,11 @@ def caption(
 
     Example: ``caption(model, images, 8)``.
     """
-    length = rnn.decoding_length(length, model.inputs[1].shape[1])
+    length = sequence.decoding_length(length, model.inputs[1].shape[1])
     image_features = keras.Model(model.inputs[0], model.get_layer("image_step").output)
-    _, states = rnn.run_stack(
-        rnn.stack_of(model, "decoder_"), image_features(np.asarray(images, dtype="float32"))
+    _, states = sequence.run_stack(
+        sequence.stack_of(model, "decoder_"), image_features(np.asarray(images, dtype="float32"))
     )
-    return rnn.greedy_decode(
+    return sequence.greedy_decode(
         model, states, length, embedding="word_embedding", start_id=start_id, end_id=end_id
     )

@@ -18,10 +18,10 @@ import json
 import keras
 import numpy as np
 
-from zoo import rnn
-from zoo.registry import register
-from zoo.rnn import PAD_ID
-from zoo.spec import BuildSpec
+from zoo.models import _sequence as sequence
+from zoo.models._registry import register
+from zoo.models._sequence import PAD_ID
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_choice, check_number, check_positive_int
 
 
@@ -159,8 +159,8 @@ def char_rnn(
     Example: ``zoo.build("char_rnn", vocab_size=vocab.size, cell="simple_rnn", units=3)``.
     """
     vocab_size = check_positive_int("vocab_size", vocab_size, minimum=2)
-    check_choice("cell", cell, tuple(rnn.CELLS))
-    rnn.check_token_input(spec, "character ids")
+    check_choice("cell", cell, tuple(sequence.CELLS))
+    sequence.check_token_input(spec, "character ids")
     if embedding_dim is None:
         embedding = keras.layers.Embedding(
             vocab_size,
@@ -178,10 +178,10 @@ def char_rnn(
             name="embedding",
         )
     inputs, x = spec.inputs(dtype="int32")
-    x, _ = rnn.run_stack(
-        rnn.recurrent_stack(cell, units, num_layers, dropout=dropout), embedding(x)
+    x, _ = sequence.run_stack(
+        sequence.recurrent_stack(cell, units, num_layers, dropout=dropout), embedding(x)
     )
-    x = rnn.vocabulary_softmax(spec, vocab_size)(x) if spec.include_top else spec.pool(x)
+    x = sequence.vocabulary_softmax(spec, vocab_size)(x) if spec.include_top else spec.pool(x)
     return spec.model_from(inputs, x)
 
 
@@ -217,8 +217,8 @@ def sample(
         p = with_temperature(scores / scores.sum(axis=-1, keepdims=True), temperature)
         return [rng.choice(p.shape[-1], p=row) for row in p]
 
-    generated = rnn.autoregress(
-        rnn.stack_of(model),
+    generated = sequence.autoregress(
+        sequence.stack_of(model),
         model.get_layer("embedding"),
         predictions,
         vocab.encode(prefix)[None],

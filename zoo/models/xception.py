@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import keras
 
-from zoo.blocks import activate, check_activation_name, conv_bn, global_pool_top
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.models._blocks import activate, check_activation_name, conv_bn, global_pool_top
+from zoo.models._registry import register
+from zoo.models._spec import BuildSpec
 
 STEM = ((32, 2), (64, 1))  # (filters, stride) of the two valid 3x3 convolutions
 # (block, filters of its two separable convs, activation before the first) of the
@@ -67,7 +67,7 @@ def xception(spec: BuildSpec, *, activation: str = "relu") -> keras.Model:
 
     Args:
         activation: activation of the stem and before/after the separable convolutions
-            (paper: ReLU; see `zoo.blocks`).
+            (paper: ReLU; see `zoo.models._blocks`).
 
     Example: ``zoo.build("xception", input_shape=(150, 150, 3), num_classes=2)``.
     """

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import keras
 
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.models._registry import register
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_activation, check_choice
 
 _SUBSAMPLING = {"avg": keras.layers.AveragePooling2D, "max": keras.layers.MaxPooling2D}

@@ -12,8 +12,8 @@ from __future__ import annotations
 import keras
 
 from zoo.layers import MaxoutDense
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.models._registry import register
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_number, check_positive_int, check_positive_int_list
 
 

@@ -21,7 +21,7 @@ CIFAR-10 (section 4.2): a 3x3 convolution with 16 filters, three stages of n bas
 16, 32 and 64 filters on 32x32, 16x16 and 8x8 maps, global average pooling, 10-way softmax:
 depth 6n + 2 (20, 32, 44, 56, 110, 1202 for n = 3, 5, 7, 9, 18, 200; 0.27M to 19.4M
 parameters). Shortcuts are identities; where the width doubles, option A subsamples by 2 and
-pads the new channels with zeros (`zoo.blocks.ChannelPadding`), adding no parameters.
+pads the new channels with zeros (`zoo.layers.ChannelPadding`), adding no parameters.
 
 The counts above are trainable parameters, the paper's (and torchvision's) convention;
 ``model.count_params()`` adds batch normalization's moving mean and variance (two per channel).
@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import keras
 
-from zoo.blocks import ChannelPadding, activate, check_activation_name, conv_bn, global_pool_top
-from zoo.registry import register
-from zoo.spec import BuildSpec
+from zoo.layers import ChannelPadding
+from zoo.models._blocks import activate, check_activation_name, conv_bn, global_pool_top
+from zoo.models._registry import register_variant
+from zoo.models._spec import BuildSpec
 
 # ImageNet depth -> (block, blocks per stage); the stages have 64, 128, 256, 512 filters.
 IMAGENET_DEPTHS = {
@@ -94,7 +95,9 @@ def _blocks(x, stage: int, first: int, last: int, filters: int, stride: int, opt
     return x
 
 
-def resnet(spec: BuildSpec, depth: int, *, cifar: bool, activation: str = "relu") -> keras.Model:
+def resnet(
+    spec: BuildSpec, *, depth: int = 50, cifar: bool = False, activation: str = "relu"
+) -> keras.Model:
     """The ResNet of ``depth`` from `CIFAR_DEPTHS` (``cifar``) or `IMAGENET_DEPTHS`."""
     check_activation_name("activation", activation)
     inputs, x = spec.inputs()
@@ -123,49 +126,52 @@ def resnet(spec: BuildSpec, depth: int, *, cifar: bool, activation: str = "relu"
     return global_pool_top(spec, inputs, x)
 
 
-def _register(depth: int, *, cifar: bool) -> None:
-    name = f"resnet{depth}"
+_DOC = """{summary} ({details}).
 
-    def builder(spec: BuildSpec, *, activation: str = "relu") -> keras.Model:
-        return resnet(spec, depth, cifar=cifar, activation=activation)
+The minimum input is {minimum}.
 
+Args:
+    activation: activation inside the blocks and after each addition (paper: ReLU; see
+        `zoo.models._blocks`). Where it changes the width (``crelu`` doubles it, ``maxout``
+        halves it) a block's input no longer matches its output, and the shortcut becomes the
+        zero-padding (option A) or the 1x1 projection (option B) that reconciles them.
+
+Example: ``zoo.build("{name}", num_classes=10)``.
+"""
+
+
+def _doc(depth: int, cifar: bool) -> str:
+    """The docstring of the registered ResNet of ``depth``, from its row of the tables."""
     if cifar:
-        n = CIFAR_DEPTHS[depth]
-        summary = f"ResNet-{depth} for CIFAR-10: 3 stages of {n} basic blocks each"
-        minimum = "4x4: two stride-2 stages bring it to a 1x1 map"
-        details = "section 4.2, option-A shortcuts"
-    else:
-        kind, repeats = IMAGENET_DEPTHS[depth]
-        per_stage = ", ".join(map(str, repeats))
-        summary = f"ResNet-{depth} for ImageNet: {per_stage} {kind} blocks per stage"
-        minimum = "32x32 (the total stride, as in keras.applications): the last map is 1x1"
-        details = "Table 1, projection shortcuts where the shape changes"
-    builder.__name__ = builder.__qualname__ = name
-    builder.__doc__ = f"""{summary} ({details}).
-
-    The minimum input is {minimum}.
-
-    Args:
-        activation: activation inside the blocks and after each addition (paper: ReLU; see
-            `zoo.blocks`). Where it changes the width (``crelu`` doubles it, ``maxout`` halves
-            it) a block's input no longer matches its output, and the shortcut becomes the
-            zero-padding (option A) or the 1x1 projection (option B) that reconciles them.
-
-    Example: ``zoo.build("{name}", num_classes=10)``.
-    """
-    register(
-        name,
-        family="resnet",
-        task="image_classification",
-        paper=f"{_PAPER}{', section 4.2 (CIFAR-10)' if cifar else ''}",
-        year=2016,
-        default_input_shape=(32, 32, 3) if cifar else (224, 224, 3),
-        min_input_size=4 if cifar else 32,
-        default_num_classes=10 if cifar else 1000,
-    )(builder)
+        return _DOC.format(
+            summary=f"ResNet-{depth} for CIFAR-10: 3 stages of {CIFAR_DEPTHS[depth]} basic "
+            "blocks each",
+            details="section 4.2, option-A shortcuts",
+            minimum="4x4: two stride-2 stages bring it to a 1x1 map",
+            name=f"resnet{depth}",
+        )
+    kind, repeats = IMAGENET_DEPTHS[depth]
+    return _DOC.format(
+        summary=f"ResNet-{depth} for ImageNet: {', '.join(map(str, repeats))} {kind} blocks "
+        "per stage",
+        details="Table 1, projection shortcuts where the shape changes",
+        minimum="32x32 (the total stride, as in keras.applications): the last map is 1x1",
+        name=f"resnet{depth}",
+    )
 
 
-for _depth in IMAGENET_DEPTHS:
-    _register(_depth, cifar=False)
-for _depth in CIFAR_DEPTHS:
-    _register(_depth, cifar=True)
+for _cifar, _depths in ((False, IMAGENET_DEPTHS), (True, CIFAR_DEPTHS)):
+    for _depth in _depths:
+        register_variant(
+            f"resnet{_depth}",
+            resnet,
+            bind={"depth": _depth, "cifar": _cifar},
+            doc=_doc(_depth, _cifar),
+            family="resnet",
+            task="image_classification",
+            paper=f"{_PAPER}{', section 4.2 (CIFAR-10)' if _cifar else ''}",
+            year=2016,
+            default_input_shape=(32, 32, 3) if _cifar else (224, 224, 3),
+            min_input_size=4 if _cifar else 32,
+            default_num_classes=10 if _cifar else 1000,
+        )

@@ -1,0 +1,20 @@
+"""The architectures (imported as ``zoo.models``): one module per family, and the registry.
+
+Every module here without a leading underscore is an architecture family (``lenet``, ``vgg``,
+``resnet``, ``rnn``, ...): its paper's table as data and one builder reading it, registered by
+name. Families are discovered (`zoo.models._registry.family_modules`), not listed by hand, so a
+new family is one new file. The modules with an underscore are infrastructure:
+
+- ``_registry``: `register` / `register_variant`, `build`, `list_models`, `info` and `ModelInfo`
+  (public as ``zoo.build`` and friends);
+- ``_spec``: `BuildSpec`, the keras.applications arguments every builder receives, checked once;
+- ``_blocks``: the activation table, conv + BN + activation, and the classic and modern tops;
+- ``_sequence``: the recurrent toolkit of the sequence families.
+
+The layers the builders use that Keras lacks live in `zoo.layers`; nothing here imports
+`zoo.training` or `zoo.tuning`.
+"""
+
+from zoo.models._registry import TASKS, ModelInfo, build, info, list_models, register
+
+__all__ = ["TASKS", "ModelInfo", "build", "info", "list_models", "register"]
