@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from harness import check_layer, gradients, random_inputs, to_numpy
+from tests.helpers.layer_checks import check_layer, gradients, random_inputs, to_numpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

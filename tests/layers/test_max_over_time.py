@@ -7,7 +7,7 @@ import pathlib
 
 import keras
 import numpy as np
-from harness import check_layer, to_numpy
+from tests.helpers.layer_checks import check_layer, to_numpy
 
 import zoo
 from zoo.layers import MaskedMaxOverTime, PaddingMask

@@ -7,7 +7,7 @@ import copy
 import keras
 import numpy as np
 import pytest
-from harness import (
+from tests.helpers.layer_checks import (
     check_layer,
     check_mixed_precision,
     check_saving,

@@ -20,7 +20,7 @@ import math
 import keras
 import numpy as np
 import pytest
-from harness import random_inputs, to_numpy
+from tests.helpers.layer_checks import random_inputs, to_numpy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

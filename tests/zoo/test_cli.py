@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from model_checks import readme_model_rows
+from tests.helpers.model_checks import readme_model_rows
 
 import zoo
 from zoo import cli

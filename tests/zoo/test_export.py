@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from small_models import SAME_LAYERS_AS, SMALL_CONFIGS, small_model
+from tests.helpers.small_models import SAME_LAYERS_AS, SMALL_CONFIGS, small_model
 
 import zoo
 from zoo.export import FORMATS, TOLERANCE, ExportVerificationError

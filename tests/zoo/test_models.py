@@ -9,8 +9,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from model_checks import check_readme_row
-from small_models import SAME_LAYERS_AS, small_model
+from tests.helpers.model_checks import check_readme_row
+from tests.helpers.small_models import SAME_LAYERS_AS, small_model
 
 import zoo
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from model_checks import check_readme_row
+from tests.helpers.model_checks import check_readme_row
 
 import zoo
 from zoo.layers import ChannelPadding

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from model_checks import check_round_trip, check_training_step
+from tests.helpers.model_checks import check_round_trip, check_training_step
 
 import zoo
 from zoo.models import _sequence as rnn

@@ -1,4 +1,4 @@
-"""The shared layer-test harness: every layer test in tests/layers/ runs `check_layer`.
+"""The layer-test harness: every layer test in tests/layers/ runs `check_layer`.
 
 `check_layer(factory, input_shape)` checks, for a layer made by ``factory()``:
 - a symbolic call (keras.Input) and an eager call give the shape `compute_output_shape` states;
