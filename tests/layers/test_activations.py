@@ -5,10 +5,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from tests.helpers.layer_checks import to_numpy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers.layer_checks import to_numpy
 from zoo.layers import activations
 
 # Each activation as the table writes it (numpy, float64), with its kinks.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from tests.helpers.layer_checks import check_layer, to_numpy
 
+from tests.helpers.layer_checks import check_layer, to_numpy
 from zoo.layers import ChannelPadding
 
 

@@ -7,8 +7,8 @@ import contextlib
 import keras
 import numpy as np
 import pytest
-from tests.helpers.layer_checks import BACKEND, check_layer, random_inputs, to_numpy
 
+from tests.helpers.layer_checks import BACKEND, check_layer, random_inputs, to_numpy
 from zoo.layers import ExplicitDense
 from zoo.layers.explicit_dense import SUPPORTED_ACTIVATIONS
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from tests.helpers.layer_checks import check_layer, gradients, random_inputs, to_numpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.helpers.layer_checks import check_layer, gradients, random_inputs, to_numpy
 from zoo.layers import LocalResponseNormalization
 
 

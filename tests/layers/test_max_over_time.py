@@ -7,9 +7,9 @@ import pathlib
 
 import keras
 import numpy as np
-from tests.helpers.layer_checks import check_layer, to_numpy
 
 import zoo
+from tests.helpers.layer_checks import check_layer, to_numpy
 from zoo.layers import MaskedMaxOverTime, PaddingMask
 
 OLD_FILE = pathlib.Path(__file__).parent / "data" / "layers_saved_by_0_1_0.keras"

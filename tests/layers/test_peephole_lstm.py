@@ -7,6 +7,7 @@ import copy
 import keras
 import numpy as np
 import pytest
+
 from tests.helpers.layer_checks import (
     check_layer,
     check_mixed_precision,
@@ -16,7 +17,6 @@ from tests.helpers.layer_checks import (
     random_inputs,
     to_numpy,
 )
-
 from zoo.layers import PeepholeLSTM, PeepholeLSTMCell
 
 

@@ -20,10 +20,10 @@ import math
 import keras
 import numpy as np
 import pytest
-from tests.helpers.layer_checks import random_inputs, to_numpy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers.layer_checks import random_inputs, to_numpy
 from zoo.layers import (
     CReLU,
     ExplicitDense,

@@ -7,9 +7,9 @@ import itertools
 import keras
 import numpy as np
 import pytest
-from tests.helpers.model_checks import check_round_trip, check_training_step
 
 import zoo
+from tests.helpers.model_checks import check_round_trip, check_training_step
 
 
 def dense_parameters(sizes):

@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 import pytest
-from tests.helpers.model_checks import readme_model_rows
 
 import zoo
+from tests.helpers.model_checks import readme_model_rows
 from zoo import cli
 
 from ..conftest import REPO

@@ -11,9 +11,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tests.helpers.small_models import SAME_LAYERS_AS, SMALL_CONFIGS, small_model
 
 import zoo
+from tests.helpers.small_models import SAME_LAYERS_AS, SMALL_CONFIGS, small_model
 from zoo.export import FORMATS, TOLERANCE, ExportVerificationError
 
 export_module = importlib.import_module("zoo.export")  # zoo.export is also the function

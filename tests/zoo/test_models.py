@@ -9,10 +9,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from tests.helpers.model_checks import check_readme_row
-from tests.helpers.small_models import SAME_LAYERS_AS, small_model
 
 import zoo
+from tests.helpers.model_checks import check_readme_row
+from tests.helpers.small_models import SAME_LAYERS_AS, small_model
 
 
 def _small_input_shape(info) -> tuple:

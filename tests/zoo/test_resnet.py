@@ -5,9 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from tests.helpers.model_checks import check_readme_row
 
 import zoo
+from tests.helpers.model_checks import check_readme_row
 from zoo.layers import ChannelPadding
 
 IMAGENET = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from tests.helpers.model_checks import check_round_trip, check_training_step
 
 import zoo
+from tests.helpers.model_checks import check_round_trip, check_training_step
 from zoo.models import _sequence as rnn
 
 CELLS = ("simple_rnn", "lstm", "gru", "peephole_lstm")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from tests.helpers.model_checks import check_round_trip, check_training_step
 
 import zoo
+from tests.helpers.model_checks import check_round_trip, check_training_step
 from zoo.models._sequence import START_ID
 from zoo.models.show_and_tell import caption
 
