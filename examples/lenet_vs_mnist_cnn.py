@@ -2,11 +2,11 @@
 
 What it shows: the two small CNNs of the lectures side by side on scikit-learn's digits, with the
 recipe of the command line `zoo train NAME --dataset digits`: the model's card and the data set's
-spec come from `zoo.cli._image_model_and_dataset` (the CLI's own check), the digits are resized
-to the builder's default input (LeNet-5 32x32, the MNIST CNN 28x28) by `data.load(image_size=)`,
-the model is built for that shape and the data set's classes, and `fit` trains it with the CLI's
-defaults (SGD, momentum 0.9, lr 0.05, batch 32). It prints, for each, the parameter count, the
-training time and the test accuracy.
+spec are paired by `zoo.training.data.image_dataset_for` (the CLI's own check), the digits are
+resized to the builder's default input (LeNet-5 32x32, the MNIST CNN 28x28) by
+`data.load(image_size=)`, the model is built for that shape and the data set's classes, and `fit`
+trains it with the CLI's defaults (SGD, momentum 0.9, lr 0.05, batch 32). It prints, for each,
+the parameter count, the training time and the test accuracy.
 
 LeNet-5: LeCun, Bottou, Bengio & Haffner 1998 (tanh, average subsampling, 61,706 parameters).
 MNIST CNN: lecture 001 "Problem 2" (conv32 5x5, pool, conv64 5x5, pool, fc1024, fc10).
@@ -25,7 +25,6 @@ import time
 import keras
 
 import zoo
-from zoo.cli import _image_model_and_dataset  # the CLI's model/data pairing, reused as is
 from zoo.training import data, fit
 
 MODELS = ("lenet5", "mnist_cnn")
@@ -36,7 +35,8 @@ def train_like_zoo_train(name: str, epochs: int, seed: int, batches: int | None 
 
     ``batches`` caps the batches per epoch (the first ones of every shuffled pass).
     """
-    info, dataset = _image_model_and_dataset(argparse.Namespace(name=name, dataset="digits"), "")
+    info = zoo.info(name)
+    dataset = data.image_dataset_for(info.name, info.task, "digits")
     size = info.default_input_shape[0]
     keras.utils.set_random_seed(seed)
     load = {"image_size": size, "batch_size": 32}

@@ -15,8 +15,12 @@ S. Raschka; the ReLU family of the EE599 notes):
 | tanh | (e^x - e^-x) / (e^x + e^-x) | 1 - h^2 |
 | relu | max(0, x) | 1 (x>0), else 0 |
 | softplus | ln(1 + e^x) | sigmoid(x) |
-| leaky_relu | x (x>=0), a x (x<0), a = 0.2 as Keras | 1 (x>0), else a |
+| leaky_relu | x (x>=0), a x (x<0), a = `LEAKY_RELU_SLOPE` = 0.01 | 1 (x>0), else a |
 | elu | x (x>=0), alpha (e^x - 1) (x<0) | 1 (x>0), else alpha e^x |
+
+The leaky ReLU slope is `LEAKY_RELU_SLOPE` = 0.01 (Maas, Hannun & Ng 2013; the lecture 004
+table's "a = 100", i.e. x/a for x < 0), the one slope of the whole package: `ExplicitDense` and the
+builders' ``activation="leaky_relu"`` use it too. Keras' own ``leaky_relu`` defaults to 0.2.
 
 At the kinks (where h is not differentiable) the derivative takes the value the notes allow
 ("anything in [0, 1]"): the right-hand value only where x > 0, like TensorFlow's gradients.
@@ -32,6 +36,7 @@ from __future__ import annotations
 from keras import backend, ops
 
 __all__ = [
+    "LEAKY_RELU_SLOPE",
     "derivative",
     "elu",
     "elu_derivative",
@@ -56,6 +61,9 @@ __all__ = [
     "tanh",
     "tanh_derivative",
 ]
+
+LEAKY_RELU_SLOPE = 0.01
+"""The negative slope of leaky ReLU everywhere in the package (Maas et al. 2013: 0.01)."""
 
 
 def _float(x):
@@ -158,13 +166,13 @@ def softplus_derivative(x):
     return ops.sigmoid(_float(x))
 
 
-def leaky_relu(x, negative_slope=0.2):
-    """x for x >= 0, negative_slope * x for x < 0 (Maas et al. 2013; Keras' default slope)."""
+def leaky_relu(x, negative_slope=LEAKY_RELU_SLOPE):
+    """x for x >= 0, negative_slope * x for x < 0 (Maas et al. 2013: slope 0.01)."""
     x = _float(x)
     return ops.where(ops.greater_equal(x, 0), x, ops.multiply(x, _const(negative_slope, x)))
 
 
-def leaky_relu_derivative(x, negative_slope=0.2):
+def leaky_relu_derivative(x, negative_slope=LEAKY_RELU_SLOPE):
     """1 for x > 0, else negative_slope."""
     x = _float(x)
     slope = ops.multiply(ops.ones_like(x), _const(negative_slope, x))

@@ -19,8 +19,9 @@ The backward pass is wired in with `keras.ops.custom_gradient`, so backpropagati
 `backward` expose the two passes for teaching, e.g. to check them against finite differences.
 
 Supported activations (each with a hand-written derivative): linear (``None``), sigmoid, tanh,
-relu, leaky_relu (slope 0.2, Keras' default), elu (alpha 1), softplus, softmax (last axis). The
-element-wise derivatives come from the lecture table in `zoo.layers.activations`.
+relu, leaky_relu (slope `zoo.layers.activations.LEAKY_RELU_SLOPE` = 0.01, the package's one slope,
+not Keras' default 0.2), elu (alpha 1), softplus, softmax (last axis). The element-wise
+derivatives come from the lecture table in `zoo.layers.activations`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ def _activation_name(activation) -> str:
         f"activation must be one of {shown} (or None), the activations whose derivative "
         f"ExplicitDense writes by hand; got {activation!r}."
     )
+
+
+def _forward_activation(name: str):
+    """h for the supported ``name``: Keras' function, but leaky ReLU with the package's slope."""
+    if name == "leaky_relu":
+        return lecture_activations.leaky_relu  # slope LEAKY_RELU_SLOPE (Keras' default is 0.2)
+    return keras.activations.get(name)
 
 
 def _matmul(a, b):
@@ -115,7 +123,7 @@ class ExplicitDense(keras.layers.Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = check_positive_int("units", units)
         self.activation_name = _activation_name(activation)
-        self.activation = keras.activations.get(self.activation_name)
+        self.activation = _forward_activation(self.activation_name)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from zoo.validation import check_number, check_positive_int
+from zoo.validation import check_positive_int, check_rate
 
 # Arguments the layer forwards to its cell and reads back from the cell's config.
 _CELL_ARGS = (
@@ -56,10 +56,8 @@ _CELL_ARGS = (
 
 
 def _check_rates(dropout, recurrent_dropout):
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
-    recurrent_dropout = check_number(
-        "recurrent_dropout", recurrent_dropout, low=0.0, high=1.0, high_open=True
-    )
+    dropout = check_rate("dropout", dropout)
+    recurrent_dropout = check_rate("recurrent_dropout", recurrent_dropout)
     return dropout, recurrent_dropout
 
 

@@ -26,9 +26,13 @@ the data sets' original distribution files in a local folder (no download):
 ``cifar10-subset/``, ``tinyshakespeare/`` ...); a data set it lacks comes from
 tensorflow-datasets. The arrays are read once per process and kept in memory (the cache);
 each pass reshuffles them (order reproducible from ``seed``), and batches are prefetched.
-`epoch_stream` gives the passes of a training run with epoch e's order (and augmentation) a
-pure function of ``(seed, e)``: what `zoo.training.fit` trains on, so that a resumed run sees
-the epochs it missed. The pickled CIFAR files are trusted input, as in Keras' own loader.
+Every data set made here carries `EPOCH_PASS` (``dataset.epoch_pass(e)``: epoch e's batches,
+their order and augmentation a pure function of ``(seed, e)``); `epoch_stream` chains them into
+what `zoo.training.fit` trains on, so that a resumed run sees the epochs it missed. A user's
+``.map()`` returns a data set without that link (fit then replays passes, and says so);
+`transform` applies a transformation to every pass and keeps it. `holdout` splits the train
+split into training and validation sets (the last fraction held out). The pickled CIFAR
+files are trusted input, as in Keras' own loader.
 
 This module is one of the two places where TensorFlow is used directly (ARCHITECTURE.md 2).
 """
@@ -43,11 +47,10 @@ import os
 import pathlib
 import pickle
 import re
-import weakref
 
 import numpy as np
 
-from zoo.validation import check_choice, check_positive_int
+from zoo.validation import check_choice, check_number, check_positive_int
 
 SOURCE_DIR_ENV = "ZOO_SOURCE_DIR"
 CIFAR_PADDING = 4
@@ -89,6 +92,24 @@ def spec(name: str) -> DatasetSpec:
     """The `DatasetSpec` (splits, classes, channels, default image size) of a data set."""
     check_choice("name", name, tuple(DATASETS))
     return DATASETS[name]
+
+
+def image_dataset_for(model: str, task: str, dataset: str, *, purpose: str = "train"):
+    """The `DatasetSpec` of image data set ``dataset`` for model ``model`` of ``task``, after
+    checking that both are about image classification (what ``zoo train`` and ``zoo tune`` run).
+
+    Example: ``image_dataset_for("lenet5", zoo.info("lenet5").task, "digits").channels`` -> 1.
+    """
+    if task != "image_classification":
+        raise ValueError(
+            f"{model!r} is a {task} model; only image classifiers {purpose} on the image data "
+            "sets."
+        )
+    dataset_spec = spec(dataset)
+    if dataset_spec.kind != "image":
+        images = ", ".join(n for n, s in DATASETS.items() if s.kind == "image")
+        raise ValueError(f"--dataset must be an image data set ({images}), got {dataset!r}.")
+    return dataset_spec
 
 
 @functools.lru_cache(maxsize=4)
@@ -428,27 +449,68 @@ def _augment_cifar(image, seed):
     return tf.image.stateless_random_flip_left_right(image, seed=fold(seed, 1))
 
 
-# Data sets made by `load` that shuffle or augment -> their one-pass builder: key -> data set.
-_PASSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+EPOCH_PASS = "epoch_pass"
+"""The attribute of every data set made by `load`, `holdout` or `transform`: a function of an
+epoch index e returning that epoch's batches, in an order (and augmentation) that is a pure
+function of ``(seed, e)``. `epoch_stream` reads it; transformations of the data set (``.map``,
+``.filter``, ...) return a new data set without it."""
 
 
 def epoch_stream(dataset, first_epoch: int = 0):
-    """The passes ``first_epoch``, ``first_epoch + 1``, ... of a data set made by `load`, as one
-    endless data set in which pass e's order (and augmentation) is a pure function of
-    ``(seed, e)``: the same in every process, under every tf.distribute rewrite and however
-    Keras draws its iterators. ``None`` for any other data set (or one that neither shuffles nor
-    augments: every pass is the same).
+    """The passes ``first_epoch``, ``first_epoch + 1``, ... of a data set made by `load` (or
+    `holdout`, `transform`), as one endless data set in which pass e is ``dataset.epoch_pass(e)``:
+    the same in every process, under every tf.distribute rewrite and however Keras draws its
+    iterators. ``None`` for a data set without `EPOCH_PASS`.
 
     `zoo.training.fit` trains on it, so a resumed run sees exactly the epochs it missed.
 
     Example: ``stream = epoch_stream(load("digits", seed=0), first_epoch=2)``.
     """
-    one_pass = _PASSES.get(dataset)
+    one_pass = getattr(dataset, EPOCH_PASS, None)
     if one_pass is None:
         return None
     import tensorflow as tf
 
     return tf.data.Dataset.counter(first_epoch).flat_map(one_pass).prefetch(tf.data.AUTOTUNE)
+
+
+def transform(dataset, function):
+    """``function`` applied to every pass of a data set from `load`, keeping exact resume.
+
+    ``dataset.map(f)`` returns a tf.data set without the `EPOCH_PASS` link, so `fit` can only
+    replay its passes on resume (and says so); ``transform(dataset, lambda d: d.map(f))`` applies
+    the same transformation to each epoch's pass and keeps the link.
+
+    Args:
+        dataset: a data set made by `load`, `holdout` or `transform`.
+        function: maps a ``tf.data.Dataset`` (one pass) to another (e.g. ``lambda d: d.map(f)``).
+
+    Example: ``transform(load("digits", seed=0), lambda d: d.map(lambda x, y: (1 - x, y)))``.
+    """
+    one_pass = getattr(dataset, EPOCH_PASS, None)
+    if one_pass is None:
+        raise ValueError(
+            "transform needs a data set made by zoo.training.data.load, holdout or transform "
+            f"(one with an {EPOCH_PASS!r}); got {dataset!r}."
+        )
+    import tensorflow as tf
+
+    result = function(dataset)
+    if not isinstance(result, tf.data.Dataset):
+        raise ValueError(
+            f"transform's function must return a tf.data.Dataset, got {type(result).__name__}."
+        )
+
+    def transformed_pass(key):
+        return function(one_pass(key))
+
+    return _linked(result, transformed_pass)
+
+
+def _linked(dataset, one_pass):
+    """``dataset`` carrying ``one_pass`` as its `EPOCH_PASS`."""
+    setattr(dataset, EPOCH_PASS, one_pass)
+    return dataset
 
 
 def load(
@@ -497,7 +559,6 @@ def load(
     Example: ``train = zoo.training.data.load("mnist", batch_size=128, seed=0,
     source_dir="../shared/data/mnist")``.
     """
-    import tensorflow as tf
 
     dataset_spec = spec(name)
     check_choice("split", split, dataset_spec.splits)
@@ -516,6 +577,28 @@ def load(
         image_size = check_positive_int(
             "image_size", dataset_spec.default_image_size if image_size is None else image_size
         )
+    features, labels, finish = _prepared(
+        name,
+        split,
+        one_hot=one_hot,
+        data_dir=data_dir,
+        image_size=image_size,
+        source_dir=source_dir,
+        vocab_size=vocab_size,
+        sequence_length=None if dataset_spec.kind == "image" else length,
+    )
+    return _batched(features, labels, batch_size, shuffle, augment, seed, finish)
+
+
+def _prepared(
+    name, split, *, one_hot, data_dir, image_size, source_dir, vocab_size, sequence_length
+):
+    """``(features, labels, finish)`` of a checked split: the arrays and the per-batch step
+    (scaling, resizing, one-hot) that `_batched` applies; ``finish`` is None for digits."""
+    import tensorflow as tf
+
+    dataset_spec = spec(name)
+    length = sequence_length
     if name == "digits":
         if source_dir is not None:
             raise ValueError("digits ships with scikit-learn; source_dir does not apply to it.")
@@ -523,7 +606,7 @@ def load(
         features, labels = (x_train, y_train) if split == "train" else (x_test, y_test)
         if one_hot:
             labels = np.eye(dataset_spec.num_classes, dtype=np.float32)[labels]
-        return _batched(features, labels, batch_size, shuffle, False, seed)
+        return features, labels, None
 
     folder = source_folder(name, source_dir)
     folder_key = None if folder is None else str(folder)
@@ -552,7 +635,7 @@ def load(
             targets = tf.one_hot(targets, num_classes, dtype=tf.float32)
         return inputs, targets
 
-    return _batched(features, labels, batch_size, shuffle, augment, seed, finish)
+    return features, labels, finish
 
 
 def _batched(features, labels, batch_size, shuffle, augment, seed, finish=None):
@@ -595,10 +678,64 @@ def _batched(features, labels, batch_size, shuffle, augment, seed, finish=None):
         return batches.map(finish, **parallel) if finish is not None else batches
 
     if not (shuffle or augment):
-        return one_pass(tf.constant(0, tf.int64)).prefetch(tf.data.AUTOTUNE)
+        return _linked(one_pass(tf.constant(0, tf.int64)).prefetch(tf.data.AUTOTUNE), one_pass)
     keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
     num_batches = -(-count // batch_size)
     dataset = keys.flat_map(one_pass).apply(tf.data.experimental.assert_cardinality(num_batches))
-    dataset = dataset.prefetch(tf.data.AUTOTUNE)
-    _PASSES[dataset] = one_pass
-    return dataset
+    return _linked(dataset.prefetch(tf.data.AUTOTUNE), one_pass)
+
+
+def holdout(
+    name: str,
+    *,
+    fraction: float = 0.2,
+    batch_size: int = 128,
+    seed: int | None = None,
+    augment: bool = False,
+    **options,
+):
+    """``(train, validation)`` for model selection, keeping the test split for the final check.
+
+    A data set with a validation split (tiny_shakespeare) gives its train and validation
+    splits. Otherwise the validation set is the train split's last ``fraction`` of examples (in
+    the files' order: the same examples in every run), unshuffled; the rest is the training
+    set, shuffled every pass from ``seed``. Both carry `EPOCH_PASS`, so `fit` resumes exactly.
+
+    Args:
+        name: a data set of `DATASETS`.
+        fraction: the share of the train split held out, in (0, 1) (lecture 003: a validation
+            set separate from the test set for choosing hyperparameters).
+        batch_size, seed, augment: as for `load` (augmentation only on the training part).
+        **options: the other arguments of `load` (``one_hot``, ``image_size``, ``source_dir``,
+            ``data_dir``, ``vocab_size``, ``sequence_length``).
+
+    Example: ``train, validation = holdout("digits", fraction=0.2, seed=0, image_size=28)``.
+    """
+    fraction = check_number("fraction", fraction, low=0.0, high=1.0, low_open=True, high_open=True)
+    dataset_spec = spec(name)
+    if "validation" in dataset_spec.splits:
+        return (
+            load(name, "train", batch_size=batch_size, seed=seed, augment=augment, **options),
+            load(name, "validation", batch_size=batch_size, shuffle=False, **options),
+        )
+    # `load` checks every argument on the training split; its arrays are cached.
+    load(name, "train", batch_size=batch_size, shuffle=False, augment=augment, **options)
+    arguments = {
+        "one_hot": False,
+        "data_dir": None,
+        "image_size": None,
+        "source_dir": None,
+        "vocab_size": 20000,
+        "sequence_length": None,
+        **options,
+    }
+    if dataset_spec.kind == "image" and arguments["image_size"] is None:
+        arguments["image_size"] = dataset_spec.default_image_size
+    if dataset_spec.kind != "image" and arguments["sequence_length"] is None:
+        arguments["sequence_length"] = DEFAULT_SEQUENCE_LENGTH[name]
+    features, labels, finish = _prepared(name, "train", **arguments)
+    held = min(len(features) - 1, max(1, round(len(features) * fraction)))
+    return (
+        _batched(features[:-held], labels[:-held], batch_size, True, augment, seed, finish),
+        _batched(features[-held:], labels[-held:], batch_size, False, False, seed, finish),
+    )

@@ -1,8 +1,8 @@
-"""`fit`: the training recipe of the lectures around Keras' own ``model.fit``.
+"""`fit`: the lectures' training run around Keras' own ``model.fit``.
 
-It picks the optimizer by its lecture name and the schedule by its name, compiles with a loss
-matched to the model's output (probabilities or logits) and to the labels (class ids or one-hot),
-and trains with the safety nets a long run needs: ``TerminateOnNaN``, the learning rate in the
+It compiles and schedules the model with `zoo.training.recipe` (optimizer and schedule by their
+lecture names, a loss matched to the model's output and to the labels, warmup), and trains with
+the safety nets a long run needs: ``TerminateOnNaN``, the learning rate in the
 logs, a CSV history, TensorBoard, a checkpoint that resumes after ``kill -9`` with the weights an
 uninterrupted run would have reached, mixed precision and data-parallel distribution.
 """
@@ -12,96 +12,18 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import sys
+import warnings
 
 import keras
 
 from zoo.training import callbacks as callbacks_lib
 from zoo.training import data as data_lib
-from zoo.training import schedules as schedules_lib
+from zoo.training import recipe
 from zoo.training.checks import check_dataset
-from zoo.validation import check_choice, check_number, check_positive_int
+from zoo.validation import check_choice, check_positive_int
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamax", "adadelta")
 MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
 HISTORY_FILE = "history.csv"
-
-
-def make_optimizer(
-    name, learning_rate=0.01, *, momentum: float = 0.9, weight_decay: float = 0.0
-) -> keras.optimizers.Optimizer:
-    """A Keras optimizer from its lecture name (lecture 003, "Optimizers").
-
-    ``sgd`` and ``momentum`` are SGD with the given ``momentum`` (v = g v - a grad; w = w + v),
-    ``nesterov`` adds Nesterov's look-ahead; ``rmsprop``, ``adam``, ``adamax`` and ``adadelta`` are
-    Keras' implementations with their default moments. ``weight_decay`` is Keras' decoupled decay
-    w -= lr * weight_decay * w, which equals an L2 penalty (weight_decay / 2) ||w||^2 for plain SGD.
-    An optimizer instance is returned unchanged.
-    """
-    if isinstance(name, keras.optimizers.Optimizer):
-        return name
-    check_choice("optimizer", name, OPTIMIZERS)
-    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        check_number("learning_rate", learning_rate, low=0.0, low_open=True)
-    momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
-    decay = check_number("weight_decay", weight_decay, low=0.0) or None
-    if name in ("sgd", "momentum", "nesterov"):
-        return keras.optimizers.SGD(
-            learning_rate, momentum=momentum, nesterov=name == "nesterov", weight_decay=decay
-        )
-    classes = {
-        "rmsprop": keras.optimizers.RMSprop,
-        "adam": keras.optimizers.Adam,
-        "adamax": keras.optimizers.Adamax,
-        "adadelta": keras.optimizers.Adadelta,
-    }
-    return classes[name](learning_rate, weight_decay=decay)
-
-
-def _outputs_logits(model: keras.Model) -> bool:
-    activation = getattr(model.layers[-1], "activation", None)
-    return getattr(activation, "__name__", "linear") == "linear"
-
-
-def _labels_one_hot(model: keras.Model, train) -> bool:
-    element_spec = getattr(train, "element_spec", None)
-    if element_spec is None:
-        return False
-    label_spec = element_spec[1]
-    return len(label_spec.shape) == len(model.outputs[0].shape) and label_spec.dtype.is_floating
-
-
-def default_loss(model: keras.Model, train) -> keras.losses.Loss:
-    """Cross-entropy matched to the model's outputs (softmax or logits) and the labels."""
-    from_logits = _outputs_logits(model)
-    if _labels_one_hot(model, train):
-        return keras.losses.CategoricalCrossentropy(from_logits=from_logits)
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
-
-
-def steps_per_epoch(train) -> int | None:
-    """Batches in one pass over ``train`` (``None`` when unknown or infinite)."""
-    cardinality = getattr(train, "cardinality", None)
-    if cardinality is not None:
-        count = int(keras.ops.convert_to_numpy(cardinality()))
-        return count if count > 0 else None
-    try:
-        return len(train) or None
-    except TypeError:
-        return None
-
-
-def _resolve_schedule(schedule, learning_rate, epochs, train):
-    if schedule is None or isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
-        return schedule
-    if not isinstance(schedule, str):
-        raise ValueError(
-            "schedule must be a name (one of "
-            f"{', '.join(repr(n) for n in schedules_lib.NAMES)}) or a "
-            f"keras.optimizers.schedules.LearningRateSchedule, got {schedule!r}."
-        )
-    steps = steps_per_epoch(train)
-    total = None if steps is None else steps * epochs
-    return schedules_lib.get(schedule, learning_rate=learning_rate, total_steps=total)
 
 
 def _mixed_policy(mixed_precision) -> str | None:
@@ -204,23 +126,32 @@ def _clone(model: keras.Model, policy: str | None) -> keras.Model:
     return clone
 
 
-def _epoch_stream(train, initial_epoch: int):
+def _epoch_stream(train, initial_epoch: int, *, resumable: bool):
     """``(data, steps_per_epoch)`` for ``model.fit``, starting at epoch ``initial_epoch``.
 
-    A data set from `zoo.training.data.load` becomes its `epoch_stream`: epoch e's order and
-    augmentation are a pure function of (seed, e), so a resumed run, a distributed run and an
-    uninterrupted one see the same epochs. Another finite tf.data set is given as
+    A data set carrying `zoo.training.data.EPOCH_PASS` (made by ``data.load``, ``holdout`` or
+    ``transform``) becomes its `epoch_stream`: epoch e's order and augmentation are a pure
+    function of (seed, e), so a resumed run, a distributed run and an uninterrupted one see the
+    same epochs. Another finite tf.data set (e.g. a loaded one after ``.map()``) is given as
     ``train.repeat()`` with ``steps_per_epoch`` (Keras keeps one iterator, epoch k is the k-th
     pass), after `_fast_forward` skipped the finished epochs' passes: tf.data draws a seeded
     shuffle's order per pass, so this replays the orders in one process layout (not across
-    tf.distribute's rewrites of the data set).
+    tf.distribute's rewrites of the data set). A ``resumable`` run says so in one warning.
     """
-    steps = steps_per_epoch(train)
+    steps = recipe.steps_per_epoch(train)
     if steps is None or not hasattr(train, "repeat"):
         return train, None
     stream = data_lib.epoch_stream(train, initial_epoch)
     if stream is not None:
         return stream, steps
+    if resumable and hasattr(train, "element_spec"):
+        warnings.warn(
+            "fit: train has no epoch_pass (it is not a data set from zoo.training.data.load, or "
+            "a transformation such as .map() dropped it), so a resumed run replays the finished "
+            "epochs' passes to reach the same order, exact in one process layout only; "
+            "zoo.training.data.transform(train, fn) keeps exact resume.",
+            stacklevel=3,
+        )
     _fast_forward(train, initial_epoch)
     return train.repeat(), steps
 
@@ -262,6 +193,7 @@ def fit(
     optimizer="sgd",
     learning_rate=0.01,
     schedule=None,
+    warmup_steps: int = 0,
     momentum: float = 0.9,
     weight_decay: float = 0.0,
     mixed_precision=False,
@@ -275,11 +207,13 @@ def fit(
 ) -> keras.callbacks.History:
     """Compile ``model`` for classification and train it; returns Keras' ``History``.
 
-    Every run logs ``learning_rate`` each epoch and stops on a NaN loss (``TerminateOnNaN``).
-    A named schedule is built by `zoo.training.schedules.get` with ``learning_rate`` as its peak
-    and the run's length (``epochs`` x batches per epoch) as ``total_steps``; the optimizer holds
-    it, unless ``callbacks`` contain ``ReduceLROnPlateau`` (which needs a settable rate) or
-    ``optimizer`` is an instance: then a `ScheduleCallback` drives it (same trajectory).
+    The model is compiled and scheduled by `zoo.training.recipe` (the recipe the tuner and the
+    CLI share): every run logs ``learning_rate`` each epoch and stops on a NaN loss
+    (``TerminateOnNaN``). A named schedule is built by `zoo.training.schedules.get` with
+    ``learning_rate`` as its peak and the run's length (``epochs`` x batches per epoch) as
+    ``total_steps``, behind ``warmup_steps`` of linear warmup; the optimizer holds it, unless
+    ``callbacks`` contain ``ReduceLROnPlateau`` (which needs a settable rate) or ``optimizer`` is
+    an instance: then a `ScheduleCallback` drives it (same trajectory).
 
     With ``checkpoint_dir`` the run writes ``state.json`` + the latest weights every epoch
     (`ResumableCheckpoint`, atomic), ``best.keras`` (best ``val_loss``, or ``loss`` without
@@ -300,10 +234,13 @@ def fit(
         train: a ``tf.data.Dataset`` of ``(inputs, labels)`` batches.
         validation: optional data set evaluated after every epoch.
         epochs: number of passes over ``train``.
-        optimizer: a lecture optimizer name (see `make_optimizer`) or a Keras optimizer.
+        optimizer: a lecture optimizer name (see `zoo.training.recipe.make_optimizer`) or a
+            Keras optimizer.
         learning_rate: the step size (the peak of a named schedule).
         schedule: a schedule name (``constant``, ``step``, ``fractional``, ``exponential``,
             ``cosine``, ``sgdr``, ``cyclic``, ``one_cycle``) or a ``LearningRateSchedule``.
+        warmup_steps: steps of linear warmup from 0 to ``learning_rate`` (or to the schedule)
+            before the schedule starts (`zoo.training.recipe.run_schedule`).
         momentum: momentum of ``sgd``/``momentum``/``nesterov``.
         weight_decay: decoupled weight decay (L2 for plain SGD).
         mixed_precision: False, True (``mixed_float16`` on GPU, ``mixed_bfloat16`` otherwise) or
@@ -315,7 +252,7 @@ def fit(
             MultiWorkerMirrored, TPU) or a ``keras.distribution.Distribution`` such as
             ``DataParallel`` (JAX backend). Global batches must split evenly for DataParallel.
         callbacks: extra Keras callbacks.
-        loss: override the default cross-entropy (`default_loss`).
+        loss: override the default cross-entropy (`zoo.training.recipe.default_loss`).
         verbose: Keras' progress output (``"auto"``: a progress bar per epoch).
 
     Example: ``zoo.training.fit(zoo.build("lenet5"), train, epochs=15, learning_rate=0.05,
@@ -323,7 +260,13 @@ def fit(
     """
     epochs = check_positive_int("epochs", epochs)
     user_callbacks = list(callbacks)
-    schedule = _resolve_schedule(schedule, learning_rate, epochs, train)
+    steps = recipe.steps_per_epoch(train)
+    schedule = recipe.run_schedule(
+        schedule,
+        learning_rate=learning_rate,
+        total_steps=None if steps is None else steps * epochs,
+        warmup_steps=warmup_steps,
+    )
     plateau = any(isinstance(c, keras.callbacks.ReduceLROnPlateau) for c in user_callbacks)
     drive_by_callback = schedule is not None and (plateau or not isinstance(optimizer, str))
     # Driven by ScheduleCallback, the optimizer starts from a float that the callback overwrites
@@ -341,19 +284,18 @@ def fit(
     check_dataset(model, train, "train", labels=loss is None)
     if validation is not None:
         check_dataset(model, validation, "validation", labels=loss is None)
-    loss = loss if loss is not None else default_loss(model, train)
+    loss = loss if loss is not None else recipe.default_loss(model, train)
 
     def compile_model(target, mixed):
-        chosen = make_optimizer(
-            optimizer, optimizer_rate, momentum=momentum, weight_decay=weight_decay
-        )
-        if mixed == "mixed_float16":
-            chosen = keras.optimizers.LossScaleOptimizer(chosen)
-        target.compile(
-            optimizer=chosen,
+        recipe.compile_model(
+            target,
+            optimizer=optimizer,
+            learning_rate=optimizer_rate,
+            momentum=momentum,
+            weight_decay=weight_decay,
             loss=loss,
-            metrics=["accuracy"],
             jit_compile=jit_compile,
+            loss_scale=mixed == "mixed_float16",
         )
 
     if not isinstance(optimizer, str) and (policy is not None or must_clone):
@@ -371,12 +313,8 @@ def fit(
             monitor = "val_loss" if validation is not None else "loss"
             checkpoint = callbacks_lib.ResumableCheckpoint(checkpoint_dir, monitor=monitor)
             initial_epoch = checkpoint.restore(working)
-        stream, steps = _epoch_stream(train, initial_epoch)
-
-        run_callbacks = [callbacks_lib.LearningRateLogger()]
-        if drive_by_callback:
-            run_callbacks.append(callbacks_lib.ScheduleCallback(schedule))
-        run_callbacks.append(keras.callbacks.TerminateOnNaN())
+        stream, steps = _epoch_stream(train, initial_epoch, resumable=checkpoint is not None)
+        run_callbacks = recipe.run_callbacks(schedule if drive_by_callback else None)
         run_callbacks.extend(user_callbacks)
         if checkpoint is not None:
             checkpoint.directory.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,11 @@
 
 ``build(hp)`` declares the model's search space (`zoo.tuning.spaces.space_for`: its family's
 knobs plus the lectures' training hyperparameters), builds the model with `zoo.build` and
-compiles it with the chosen optimizer; ``fit(hp, model, ...)`` applies the batch size and the
-learning-rate schedule, then calls ``model.fit``. Any hyperparameter can be fixed by keyword
-(declared with ``hp.Fixed``), and a builder knob outside the space can be given a constant value.
+compiles it with the training recipe `zoo.training.recipe` (the one `zoo.training.fit` uses);
+``fit(hp, model, ...)`` applies the batch size and the recipe's learning-rate schedule and
+safety callbacks (learning rate logged, ``TerminateOnNaN``), then calls ``model.fit``. Any
+hyperparameter can be fixed by keyword (declared with ``hp.Fixed``), and a builder knob outside
+the space can be given a constant value.
 """
 
 from __future__ import annotations
@@ -16,12 +18,8 @@ import keras
 import keras_tuner
 
 from zoo.models import _registry as registry
-from zoo.training.fit import default_loss, make_optimizer
+from zoo.training import recipe
 from zoo.tuning import spaces
-
-REGRESSION_TASKS = ("autoencoder", "q_values")
-"""Tasks trained with mean squared error (and logging ``mae``); the others use cross-entropy
-matched to the model's output (`zoo.training.fit.default_loss`) and log ``accuracy``."""
 
 
 class ZooHyperModel(keras_tuner.HyperModel):
@@ -70,13 +68,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
                 )
         super().__init__(name=f"zoo_{self.info.name}")
 
-    @property
-    def regression(self) -> bool:
-        return self.info.task in REGRESSION_TASKS
-
     def logged_metrics(self, validation: bool) -> tuple[str, ...]:
         """The names ``model.fit`` logs for this model (with ``val_`` ones given validation)."""
-        names = ("loss", "mae") if self.regression else ("loss", "accuracy")
+        names = ("loss", *recipe.metrics_for(self.info.task))
         return names + tuple(f"val_{n}" for n in names) if validation else names
 
     def declare(self, hp) -> dict:
@@ -129,18 +123,15 @@ class ZooHyperModel(keras_tuner.HyperModel):
                 f"{self.info.name} rejects {config}: {error}"
             ) from error
         momentum = values.get("momentum")
-        optimizer = make_optimizer(
-            values["optimizer"],
-            values["learning_rate"],
+        return recipe.compile_model(
+            model,
+            optimizer=values["optimizer"],
+            learning_rate=values["learning_rate"],
             momentum=0.0 if momentum is None else momentum,
             weight_decay=values["weight_decay"],
+            loss=recipe.default_loss(model, task=self.info.task),
+            metrics=recipe.metrics_for(self.info.task),
         )
-        if self.regression:
-            loss, metrics = keras.losses.MeanSquaredError(), ["mae"]
-        else:
-            loss, metrics = default_loss(model, None), ["accuracy"]
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-        return model
 
     def fit(self, hp, model, *args, **kwargs):
         values = self.declare(hp)
@@ -164,14 +155,15 @@ class ZooHyperModel(keras_tuner.HyperModel):
             kwargs["batch_size"] = batch_size
             steps = math.ceil(len(data) / batch_size)
         if values["schedule"] != "constant":
-            from zoo.training import schedules
-
             epochs = kwargs.get("epochs", 1) - kwargs.get("initial_epoch", 0)
-            model.optimizer.learning_rate = schedules.get(
+            model.optimizer.learning_rate = recipe.run_schedule(
                 values["schedule"],
                 learning_rate=values["learning_rate"],
                 total_steps=max(2, epochs * steps),
             )
+        # The run's safety nets, as in zoo.training.fit: the learning rate in the logs, and a
+        # trial whose loss turns NaN stops (keras-tuner then records its last finite score).
+        kwargs["callbacks"] = [*recipe.run_callbacks(), *kwargs.get("callbacks", [])]
         return model.fit(*args, **kwargs)
 
     def _batched(self, dataset, batch_size: int, whole: bool):

@@ -14,8 +14,13 @@ trial would keep it waiting forever. `run` watches the processes instead: once e
 exited, the chief (whose oracle state is already on disk) is stopped, and a trial a dead worker
 was running is reported with status ``"LOST"``; a rerun with ``overwrite=False`` retries it.
 
-Each process runs ``python -m zoo.tuning.parallel SPEC``, which calls `zoo.tuning.search` with
-the environment above; its output goes to ``<project>/logs/<tuner id>.log``.
+Each process runs ``python -m zoo.tuning.parallel SPEC`` (`main`), which rebuilds the
+hypermodel and calls `zoo.tuning.tuners.run_search` (the in-process part of
+`zoo.tuning.search`, whose checks the parent has already done) with the environment above; its
+output goes to ``<project>/logs/<tuner id>.log``.
+
+Imports: this module uses `zoo.tuning.tuners` (tuners, `SearchResult`, `run_search`) and
+`zoo.tuning.hypermodel`, never `zoo.tuning.search`, which imports it: no cycle.
 """
 
 from __future__ import annotations
@@ -33,6 +38,12 @@ import sys
 import tempfile
 import time
 import warnings
+
+import keras
+import keras_tuner
+
+from zoo.tuning.hypermodel import hypermodel
+from zoo.tuning.tuners import SearchResult, input_shape_of, make_tuner, run_search
 
 CHIEF = "chief"
 ORACLE_IP = "127.0.0.1"
@@ -170,10 +181,6 @@ def run(
     max_consecutive_failed_trials,
 ):
     """Run a search as a chief and ``count`` workers; see `zoo.tuning.search`'s arguments."""
-    import keras_tuner
-
-    from zoo.tuning.search import SearchResult, make_tuner
-
     project_dir = pathlib.Path(directory) / project_name
     if overwrite and project_dir.exists():
         shutil.rmtree(project_dir)
@@ -192,19 +199,22 @@ def run(
             ) from None
         spec = {
             "name": name,
+            "model": {
+                "input_shape": None if input_shape is None else list(input_shape),
+                "num_classes": num_classes,
+                "seed": seed,
+                "fixed": fixed,
+            },
             "search": {
-                "tuner": kind,
+                "kind": kind,
                 "max_trials": max_trials,
                 "epochs": epochs,
                 "objective": objective,
                 "directory": str(directory),
                 "project_name": project_name,
                 "seed": seed,
-                "input_shape": None if input_shape is None else list(input_shape),
-                "num_classes": num_classes,
                 "max_consecutive_failed_trials": max_consecutive_failed_trials,
                 "verbose": verbose,
-                **fixed,
             },
             "train": _save_data(train, scratch, "train"),
             "validation": _save_data(validation, scratch, "validation"),
@@ -236,8 +246,6 @@ def run(
     model_args = {"input_shape": input_shape, "num_classes": num_classes, "seed": seed}
 
     def factory():
-        from zoo.tuning.hypermodel import hypermodel
-
         return make_tuner(
             kind,
             hypermodel(name, **model_args, **fixed),
@@ -269,8 +277,6 @@ def run(
 
 
 def _objective(objective):
-    import keras_tuner
-
     if isinstance(objective, dict):
         return keras_tuner.Objective(objective["name"], objective["direction"])
     from keras_tuner.src.engine import objective as objective_module
@@ -326,18 +332,27 @@ def main(argv=None) -> int:
     """Entry point of one process (chief or worker): ``python -m zoo.tuning.parallel SPEC``."""
     argv = sys.argv[1:] if argv is None else argv
     spec = json.loads(pathlib.Path(argv[0]).read_text())
-    from zoo.tuning.search import search
-
     is_chief = os.environ.get("KERASTUNER_TUNER_ID") == CHIEF
+    train = _load_data(spec["train"], shuffle=not is_chief)
+    validation = _load_data(spec["validation"], shuffle=False)
+    model_args = spec["model"]
+    input_shape = model_args["input_shape"]
+    model = hypermodel(
+        spec["name"],
+        input_shape=input_shape_of(train) if input_shape is None else tuple(input_shape),
+        num_classes=model_args["num_classes"],
+        seed=model_args["seed"],
+        **model_args["fixed"],
+    )
+    model.distribution = keras.distribution.distribution()  # as `zoo.tuning.search` sets it
     settings = dict(spec["search"])
     settings["objective"] = _objective(settings["objective"])
-    if settings["input_shape"] is not None:
-        settings["input_shape"] = tuple(settings["input_shape"])
     callbacks = pickle.loads(pathlib.Path(spec["callbacks"]).read_bytes())
-    search(
-        spec["name"],
-        _load_data(spec["train"], shuffle=not is_chief),
-        _load_data(spec["validation"], shuffle=False),
+    run_search(
+        settings.pop("kind"),
+        model,
+        train,
+        validation,
         callbacks=callbacks,
         **settings,
     )

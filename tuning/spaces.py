@@ -8,6 +8,15 @@ entry gets `FALLBACK_SPACE`. `space_for` resolves them for one model: a paramete
 builder knob is kept only when the builder lists that knob (``info.config_arguments``), and its
 default is the builder's own default, so the default configuration is the paper's.
 
+Every family with an ``activation`` knob searches the same choices, `ACTIVATIONS`: the model
+zoo's one activation table (``zoo.models._blocks.ACTIVATIONS``, which every builder accepts)
+plus the builder's own default (tanh for lenet5, sigmoid for mlp, relu for the CNNs), which
+stays the default. ``maxout`` is searched too: it pairs channels into units (two pieces), so it
+halves the width after every activation (``crelu`` doubles it) and needs an even channel count;
+every family's default widths and every searched width (mlp and LayerStack widths, mobilenet's
+``alpha`` x ``depth_multiplier``, AlexNet's ``groups``) are even, so every choice builds. A
+width fixed to an odd number makes the maxout trials fail (keras-tuner records them as failed).
+
 Every parameter is declared through keras-tuner (``hp.Choice``, ``hp.Int``, ``hp.Float``,
 ``hp.Boolean``, ``hp.Fixed``); nothing here samples values.
 
@@ -21,7 +30,8 @@ import inspect
 import math
 from collections.abc import Mapping
 
-from zoo.training.fit import OPTIMIZERS
+from zoo.models import _blocks
+from zoo.training.recipe import OPTIMIZERS
 from zoo.training.schedules import NAMES as SCHEDULES
 
 BUILDER_DEFAULT = "builder default"
@@ -30,8 +40,11 @@ BUILDER_DEFAULT = "builder default"
 INITIALIZERS = {"glorot": "glorot_uniform", "he": "he_normal", "normal": "random_normal"}
 """The lectures' initialisations (Glorot, He, normal) and the Keras initializer of each."""
 
-KERAS_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu")
-CNN_ACTIVATIONS = ("relu", "elu", "leaky_relu", "prelu", "rrelu", "crelu")
+# Read from the zoo's table, not copied. "maxout" stays in: it halves widths and needs even
+# channel counts, which every family's default and searched widths have (module docstring).
+ACTIVATIONS: tuple[str, ...] = tuple(_blocks.ACTIVATIONS)
+"""The searched activations (``zoo.models._blocks.ACTIVATIONS``; `space_for` adds the builder's
+default). ``maxout`` halves the width after each activation and needs it even."""
 SGD_OPTIMIZERS = ("sgd", "momentum", "nesterov")
 
 
@@ -147,8 +160,7 @@ TRAINING_SPACE: dict[str, Param] = {
 """Training hyperparameters of every model (``dropout`` and ``initializer`` only where the
 builder has the knob). ``weight_decay`` is the L2 lambda (decoupled decay, `make_optimizer`)."""
 
-_KERAS_ACTIVATION = Param("choice", values=KERAS_ACTIVATIONS, knob="activation")
-_CNN_ACTIVATION = Param("choice", values=CNN_ACTIVATIONS, knob="activation")
+_ACTIVATION = Param("choice", values=ACTIVATIONS, knob="activation")
 _WIDTH_MULTIPLIER = Param("choice", values=(0.25, 0.5, 0.75, 1.0), knob="alpha")
 _RECURRENT = {
     "cell": Param("choice", values=("simple_rnn", "lstm", "gru", "peephole_lstm"), knob="cell"),
@@ -159,7 +171,7 @@ _RECURRENT = {
 _HIDDEN_LAYERS = LayerStack("num_layers", "units_{}", (1, 2, 3), (32, 64, 128, 256, 512))
 
 FAMILY_SPACES: dict[str, dict[str, Param | LayerStack]] = {
-    "mlp": {"hidden_units": _HIDDEN_LAYERS, "activation": _KERAS_ACTIVATION},
+    "mlp": {"hidden_units": _HIDDEN_LAYERS, "activation": _ACTIVATION},
     "maxout": {
         "hidden_units": LayerStack("num_layers", "units_{}", (1, 2, 3), (60, 120, 240, 480)),
         "num_pieces": Param("int", min_value=2, max_value=5, knob="num_pieces"),
@@ -168,28 +180,28 @@ FAMILY_SPACES: dict[str, dict[str, Param | LayerStack]] = {
         ),
     },
     "lenet": {
-        "activation": _KERAS_ACTIVATION,
+        "activation": _ACTIVATION,
         "subsampling": Param("choice", values=("avg", "max"), knob="subsampling"),
     },
-    "mnist_cnn": {"activation": _KERAS_ACTIVATION},
+    "mnist_cnn": {"activation": _ACTIVATION},
     "alexnet": {
-        "activation": _CNN_ACTIVATION,
+        "activation": _ACTIVATION,
         "groups": Param("choice", values=(1, 2), knob="groups"),
     },
     "vgg": {
-        "activation": _CNN_ACTIVATION,
+        "activation": _ACTIVATION,
         "batch_norm": Param("boolean", knob="batch_norm"),
     },
-    "resnet": {"activation": _CNN_ACTIVATION},
-    "inception": {"activation": _CNN_ACTIVATION},
+    "resnet": {"activation": _ACTIVATION},
+    "inception": {"activation": _ACTIVATION},
     "mobilenet": {
         "alpha": _WIDTH_MULTIPLIER,
         "depth_multiplier": Param("choice", values=(1, 2), knob="depth_multiplier"),
-        "activation": _CNN_ACTIVATION,
+        "activation": _ACTIVATION,
     },
-    "xception": {"activation": _CNN_ACTIVATION},
-    "nin": {"activation": _CNN_ACTIVATION},
-    "dqn": {"activation": _CNN_ACTIVATION},
+    "xception": {"activation": _ACTIVATION},
+    "nin": {"activation": _ACTIVATION},
+    "dqn": {"activation": _ACTIVATION},
     "rnn": _RECURRENT,
     "char_rnn": _RECURRENT,
     "seq2seq": _RECURRENT,
@@ -198,12 +210,13 @@ FAMILY_SPACES: dict[str, dict[str, Param | LayerStack]] = {
 activation and the family's switches for CNNs; cell, units, layers, direction for RNNs."""
 
 FALLBACK_SPACE: dict[str, Param | LayerStack] = {
-    "activation": _KERAS_ACTIVATION,
+    "activation": _ACTIVATION,
     "alpha": _WIDTH_MULTIPLIER,
     "units": _RECURRENT["units"],
     "num_layers": _RECURRENT["num_layers"],
 }
-"""The knobs tuned for a family without an entry, each only where its builder has it."""
+"""The knobs tuned for a family without an entry, each only where its builder has it (a builder
+registered from outside with an ``activation`` knob must accept `ACTIVATIONS`, or fix it)."""
 
 
 def _with(values: tuple, default) -> tuple:

@@ -4,9 +4,15 @@
     model = zoo.build("lenet5")          # any name from zoo.list_models()
     zoo.info("lenet").num_params         # 61706
 
-The public names are loaded on first use (PEP 562), so ``import zoo.cli`` or ``import
-zoo.layers`` does not pay for the registry, and the command line can quiet TensorFlow's
-start-up messages before Keras loads it.
+The package gathers four folders of the repository: the services here (``zoo.cli``,
+``zoo.export``, ``zoo.loading``, ``zoo.profile``, ``zoo.bench``, ``zoo.inputs``,
+``zoo.validation``), the architectures in ``zoo.models`` (one module per family plus the
+registry), and the subpackages ``zoo.layers``, ``zoo.training`` and ``zoo.tuning``.
+
+The public names and the four subpackages are loaded on first use (PEP 562): ``zoo.build`` comes
+from ``zoo.models._registry``, and ``zoo.tuning.hypermodel(...)`` works after a plain ``import
+zoo``. So ``import zoo.cli`` or ``import zoo.layers`` does not pay for the registry, and the
+command line can quiet TensorFlow's start-up messages before Keras loads it.
 """
 
 import importlib
@@ -27,14 +33,18 @@ _PUBLIC = {
     "summary": "zoo.profile",
 }
 
+_SUBPACKAGES = ("layers", "models", "training", "tuning")
+
 __all__ = sorted([*_PUBLIC, "export"])
 
 
 def __getattr__(name):
     if name in _PUBLIC:
         return getattr(importlib.import_module(_PUBLIC[name]), name)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"zoo.{name}")
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), *_PUBLIC])
+    return sorted([*globals(), *_PUBLIC, *_SUBPACKAGES])

@@ -20,6 +20,8 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+from zoo.inputs import example_inputs
+
 MODES = ("predict", "train", "model_predict")
 
 # zoo name -> keras.applications constructor with the same layers and parameter count.
@@ -121,27 +123,16 @@ def paired_ratio(ours: list[float], reference: list[float]) -> dict[str, float]:
 
 
 def synthetic_batch(model: keras.Model, batch_size: int, *, seed: int = 0):
-    """Inputs and zero targets for ``model``, materialized as backend tensors.
+    """Inputs (`zoo.inputs.example_inputs`: floats in [0, 1), token ids valid for every
+    embedding and never the padding id 0) and zero targets for ``model``, materialized as
+    backend tensors."""
 
-    Float inputs are uniform in [0, 1); integer inputs are token ids in [1, 10) (valid for any
-    vocabulary of 10 or more, and never the padding id 0).
-    """
-    rng = np.random.default_rng(seed)
-
-    def sample(tensor):
-        shape = (batch_size, *tensor.shape[1:])
-        if "int" in str(tensor.dtype):
-            return rng.integers(1, 10, size=shape).astype(tensor.dtype)
-        return rng.random(shape, dtype="float32")
-
-    def zeros(tensor):
-        return np.zeros((batch_size, *tensor.shape[1:]), "float32")
-
-    def tensors(make, symbols):
-        values = [keras.ops.convert_to_tensor(make(symbol)) for symbol in symbols]
+    def tensors(arrays):
+        values = [keras.ops.convert_to_tensor(array) for array in arrays]
         return values[0] if len(values) == 1 else values
 
-    return tensors(sample, model.inputs), tensors(zeros, model.outputs)
+    targets = [np.zeros((batch_size, *t.shape[1:]), "float32") for t in model.outputs]
+    return tensors(example_inputs(model, batch_size, seed=seed)), tensors(targets)
 
 
 def step_function(model: keras.Model, *, batch_size: int, steps: int = 1, mode: str = "predict"):

@@ -229,56 +229,16 @@ def _shape(text: str) -> tuple[int, ...]:
     return shape
 
 
-def _info_dict(info) -> dict:
-    return {
-        "name": info.name,
-        "aliases": list(info.aliases),
-        "family": info.family,
-        "task": info.task,
-        "paper": info.paper,
-        "year": info.year,
-        "default_input_shape": list(info.default_input_shape),
-        "min_input_size": info.min_input_size,
-        "default_num_classes": info.default_num_classes,
-        "description": info.description,
-        "num_params": info.num_params,
-        "config_arguments": list(info.config_arguments),
-    }
-
-
-MARKDOWN_HEADER = (
-    "| model | aliases | task | paper | year | parameters | MACs |\n"
-    "| --- | --- | --- | --- | --- | ---: | ---: |"
-)
-
-
-def markdown_row(info, profile) -> str:
-    """One row of the README's table of models, from a card and the default model's profile."""
-    from zoo.profile import human_units
-
-    aliases = ", ".join(f"`{a}`" for a in info.aliases)
-    return (
-        f"| `{info.name}` | {aliases} | {info.task} | {info.paper} | {info.year} "
-        f"| {profile.total_params:,} | {human_units(profile.total_macs)} |"
-    )
-
-
-def markdown_table(names) -> str:
-    """The README's table of models: name, aliases, task, paper, year, parameters, MACs."""
-    import zoo
-
-    rows = [markdown_row(zoo.info(name), zoo.summary(name)) for name in names]
-    return "\n".join([MARKDOWN_HEADER, *rows])
-
-
 def _list(args) -> None:
     import zoo
 
     names = zoo.list_models(args.pattern, family=args.family, task=args.task)
     if args.markdown:
+        from zoo.profile import markdown_table
+
         print(markdown_table(names))
     elif args.json:
-        print(json.dumps([_info_dict(zoo.info(n)) for n in names], indent=2))
+        print(json.dumps([zoo.info(n).to_dict() for n in names], indent=2))
     else:
         for name in names:
             info = zoo.info(name)
@@ -289,7 +249,7 @@ def _list(args) -> None:
 def _info(args) -> None:
     import zoo
 
-    card = _info_dict(zoo.info(args.name))
+    card = zoo.info(args.name).to_dict()
     if args.json:
         print(json.dumps(card, indent=2))
         return
@@ -303,24 +263,17 @@ def _image_model_and_dataset(args, command: str):
     from zoo.training import data
 
     info = zoo.info(args.name)
-    if info.task != "image_classification":
-        raise UsageError(
-            f"zoo {command}: {info.name!r} is a {info.task} model; only image classifiers "
-            f"{command} on the image data sets."
-        )
-    dataset = data.spec(args.dataset)
-    if dataset.kind != "image":
-        images = ", ".join(n for n, s in data.DATASETS.items() if s.kind == "image")
-        raise UsageError(f"zoo {command}: --dataset must be an image data set ({images}).")
-    return info, dataset
+    try:
+        return info, data.image_dataset_for(info.name, info.task, args.dataset, purpose=command)
+    except ValueError as error:
+        raise UsageError(f"zoo {command}: {error}") from None
 
 
 def _train(args) -> None:
     import keras
 
     import zoo
-    from zoo.training import data, fit, schedules
-    from zoo.validation import check_positive_int
+    from zoo.training import data, fit
 
     info, dataset = _image_model_and_dataset(args, "train")
     size = info.default_input_shape[0]
@@ -328,17 +281,6 @@ def _train(args) -> None:
     load = {"image_size": size, "batch_size": args.batch_size, "source_dir": args.source_dir}
     train = data.load(dataset.name, "train", seed=args.seed, **load)
     test = data.load(dataset.name, "test", shuffle=False, **load)
-    schedule = None
-    if args.schedule is not None:
-        check_positive_int("epochs", args.epochs)
-        schedule = schedules.get(
-            args.schedule,
-            args.warmup_steps,
-            learning_rate=args.lr,
-            total_steps=args.epochs * int(train.cardinality()),
-        )
-    elif args.warmup_steps:
-        schedule = schedules.Warmup(args.lr, args.warmup_steps)
     model = zoo.build(
         info.name, input_shape=(size, size, dataset.channels), num_classes=dataset.num_classes
     )
@@ -349,7 +291,8 @@ def _train(args) -> None:
         epochs=args.epochs,
         optimizer=args.optimizer,
         learning_rate=args.lr,
-        schedule=schedule,
+        schedule=args.schedule,
+        warmup_steps=args.warmup_steps,
         mixed_precision=args.mixed_precision,
         checkpoint_dir=args.checkpoint_dir,
     )
@@ -406,21 +349,6 @@ def _schedule(args) -> None:
         print(f"plot: {args.plot}")
 
 
-def _holdout(data, name: str, seed: int, load: dict):
-    """Train and validation sets: the data set's validation split, or the train split's last
-    fifth (the test split is kept for the final check, as the lectures ask)."""
-    spec = data.spec(name)
-    if "validation" in spec.splits:
-        return (
-            data.load(name, "train", seed=seed, **load),
-            data.load(name, "validation", shuffle=False, **load),
-        )
-    ordered = data.load(name, "train", shuffle=False, **load)
-    held = max(1, int(ordered.cardinality()) // 5)
-    train = ordered.skip(held).unbatch().shuffle(10_000, seed=seed).batch(load["batch_size"])
-    return train, ordered.take(held)
-
-
 def _tune(args) -> None:
     from zoo.training import data
     from zoo.tuning import search
@@ -428,7 +356,7 @@ def _tune(args) -> None:
     info, dataset = _image_model_and_dataset(args, "tune")
     size = info.default_input_shape[0] if args.image_size is None else args.image_size
     load = {"image_size": size, "batch_size": 128, "source_dir": args.source_dir}
-    train, validation = _holdout(data, dataset.name, args.seed, load)
+    train, validation = data.holdout(dataset.name, seed=args.seed, **load)
     result = search(
         info.name,
         train,

@@ -27,6 +27,7 @@ import uuid
 
 import numpy as np
 
+from zoo.inputs import example_inputs
 from zoo.validation import check_choice
 
 FORMATS = ("tf_saved_model", "onnx", "litert")
@@ -61,33 +62,6 @@ def _require(format: str, verify: bool) -> None:
                 f"Exporting with format={format!r} needs the {package!r} package "
                 f"(pip install {package})."
             )
-
-
-def _token_limit(model) -> int:
-    """Ids below this are valid for every embedding in ``model`` (2 if it has none)."""
-    import keras
-
-    sizes = [
-        layer.input_dim
-        for layer in model._flatten_layers(include_self=False, recursive=True)
-        if isinstance(layer, keras.layers.Embedding)
-    ]
-    return max(2, min(sizes)) if sizes else 2
-
-
-def _example_inputs(model, batch_size: int = 2, seed: int = 0) -> list[np.ndarray]:
-    """One random array per model input (free dimensions set to 8, ids below every vocab)."""
-    rng = np.random.default_rng(seed)
-    limit = _token_limit(model)
-    examples = []
-    for tensor in model.inputs:
-        shape = [batch_size] + [8 if d is None else d for d in tensor.shape[1:]]
-        dtype = np.dtype(str(tensor.dtype))
-        if np.issubdtype(dtype, np.integer) or dtype == np.bool_:
-            examples.append(rng.integers(0, limit, size=shape).astype(dtype))
-        else:
-            examples.append(rng.random(shape, dtype=np.float32).astype(dtype))
-    return examples
 
 
 def _as_call_arguments(examples):
@@ -237,7 +211,7 @@ def verify_artifact(model, path, format: str = "tf_saved_model", *, batch_size: 
     Example: ``verify_artifact(model, "model.onnx", "onnx")``.
     """
     check_choice("format", format, FORMATS)
-    examples = _example_inputs(model, batch_size)
+    examples = example_inputs(model, batch_size)
     expected = _flat_numpy(model(_as_call_arguments(examples), training=False))
     got = _RUNNERS[format](path, model, examples)
     return _compare(path, format, expected, got, TOLERANCE[format])
@@ -290,7 +264,7 @@ def _ensure_called(model) -> None:
             "model built with an input shape)."
         )
     if not getattr(model, "_called", True):
-        model(_as_call_arguments(_example_inputs(model, batch_size=1)), training=False)
+        model(_as_call_arguments(example_inputs(model, batch_size=1)), training=False)
 
 
 def _process_alive(pid: int) -> bool:

@@ -17,7 +17,7 @@ import pathlib
 import warnings
 import zipfile
 
-SERVING_ENDPOINT = "serve"
+from zoo.export import SERVING_ENDPOINT
 
 
 def _is_code_refusal(error: Exception) -> bool:

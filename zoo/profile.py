@@ -34,6 +34,9 @@ Conventions (those of the papers' mult-add counts, and of keras-flops / ptflops 
   ``model.count_params()``.
 - Subclassed models have no graph to read: their layers are listed with their parameters,
   but shapes and MACs only for the calls made on symbolic inputs (none after eager calls).
+
+`markdown_table` renders the README's table of models from the registry's cards and these
+profiles (``zoo list --markdown``).
 """
 
 from __future__ import annotations
@@ -155,6 +158,30 @@ def human_units(count: int) -> str:
         if abs(count) >= factor:
             return f"{count / factor:.1f}{unit}"
     return str(count)
+
+
+MARKDOWN_HEADER = (
+    "| model | aliases | task | paper | year | parameters | MACs |\n"
+    "| --- | --- | --- | --- | --- | ---: | ---: |"
+)
+
+
+def markdown_row(info, profile: Profile) -> str:
+    """One row of the README's table of models, from a card and the default model's profile."""
+    aliases = ", ".join(f"`{a}`" for a in info.aliases)
+    return (
+        f"| `{info.name}` | {aliases} | {info.task} | {info.paper} | {info.year} "
+        f"| {profile.total_params:,} | {human_units(profile.total_macs)} |"
+    )
+
+
+def markdown_table(names) -> str:
+    """The README's table of models (``zoo list --markdown``): name, aliases, task, paper,
+    year, parameters and MACs of each default configuration."""
+    from zoo.models._registry import info
+
+    rows = [markdown_row(info(name), summary(name)) for name in names]
+    return "\n".join([MARKDOWN_HEADER, *rows])
 
 
 def summary(name_or_model, *, input_shape=None) -> Profile:

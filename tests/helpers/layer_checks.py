@@ -1,11 +1,19 @@
 """The layer-test harness: every layer test in tests/layers/ runs `check_layer`.
 
-`check_layer(factory, input_shape)` checks, for a layer made by ``factory()``:
+`check_layer(factory, input_shape, tmp_path, *, expected_num_trainable_weights,
+expected_num_non_trainable_weights, expected_num_seed_generators)` checks, for a layer made by
+``factory()``:
+- once built on the input, the layer holds exactly the stated numbers of trainable weights,
+  non-trainable weights and seed generators (`keras.random.SeedGenerator`, counted recursively
+  over the layer and its sublayers, e.g. one for `RReLU` or for an LSTM cell's dropout). The
+  three counts are required keyword-only arguments, as Keras' own ``run_layer_test`` takes them,
+  so every test states them; the gradient check below runs when a layer has trainable weights;
 - a symbolic call (keras.Input) and an eager call give the shape `compute_output_shape` states;
 - ``from_config(get_config())`` rebuilds the same config and, with the same weights, the same
   outputs;
 - a model holding the layer survives a ``.keras`` save/load with identical outputs (safe mode);
-- one training step gives finite, non-zero gradients for every trainable weight;
+- one training step gives finite, non-zero gradients for every trainable weight (when
+  ``expected_num_trainable_weights > 0``);
 - under ``mixed_float16`` and ``mixed_bfloat16`` the layer computes in the policy's dtype while its
   variables stay float32.
 
@@ -77,6 +85,46 @@ def _expected_shape(layer, input_shape) -> tuple:
     return tuple(layer.compute_output_shape(tuple(input_shape)))
 
 
+def seed_generators(layer: keras.layers.Layer) -> list:
+    """The distinct `keras.random.SeedGenerator`s of ``layer`` and all its sublayers.
+
+    The same count as ``keras.src.testing.test_case.get_seed_generators`` (what
+    ``run_layer_test(expected_num_seed_generators=...)`` checks).
+    """
+    found, seen = [], set()
+    for sublayer in layer._flatten_layers(include_self=True, recursive=True):
+        for generator in sublayer._seed_generators:
+            if id(generator) not in seen:
+                seen.add(id(generator))
+                found.append(generator)
+    return found
+
+
+def check_weight_counts(
+    factory,
+    input_shape,
+    *,
+    expected_num_trainable_weights: int,
+    expected_num_non_trainable_weights: int,
+    expected_num_seed_generators: int,
+    input_dtype: str = "float32",
+) -> None:
+    """Built by an eager call on ``input_shape``, the layer holds exactly the stated numbers of
+    trainable weights, non-trainable weights and seed generators."""
+    layer = factory()
+    layer(random_inputs(input_shape, dtype=input_dtype))
+    assert layer.built, f"{layer.name} is not built after a call"
+    for what, actual, expected in (
+        ("trainable_weights", layer.trainable_weights, expected_num_trainable_weights),
+        ("non_trainable_weights", layer.non_trainable_weights, expected_num_non_trainable_weights),
+        ("seed generators", seed_generators(layer), expected_num_seed_generators),
+    ):
+        assert len(actual) == expected, (
+            f"{layer.__class__.__name__} has {len(actual)} {what}, expected {expected}: "
+            f"{[getattr(v, 'path', type(v).__name__) for v in actual]}"
+        )
+
+
 def check_shapes(factory, input_shape, *, input_dtype="float32") -> None:
     """Symbolic (batch None) and eager calls agree with ``compute_output_shape``."""
     layer = factory()
@@ -143,8 +191,10 @@ def check_layer(
     input_shape,
     tmp_path,
     *,
+    expected_num_trainable_weights: int,
+    expected_num_non_trainable_weights: int,
+    expected_num_seed_generators: int,
     input_dtype: str = "float32",
-    trainable: bool = True,
     mixed_precision: bool = True,
 ) -> None:
     """Run every harness check for the layer ``factory()`` on inputs of ``input_shape``.
@@ -153,14 +203,26 @@ def check_layer(
         factory: zero-argument callable returning a fresh, unbuilt layer.
         input_shape: a fully known input shape, batch first.
         tmp_path: pytest's ``tmp_path`` (for the ``.keras`` file).
+        expected_num_trainable_weights: ``len(layer.trainable_weights)`` once built; when it is
+            positive, one training step must give every trainable weight a finite, non-zero
+            gradient.
+        expected_num_non_trainable_weights: ``len(layer.non_trainable_weights)`` once built.
+        expected_num_seed_generators: seed generators of the layer and its sublayers.
         input_dtype: dtype of the inputs.
-        trainable: the layer has trainable weights whose gradients must be checked.
         mixed_precision: check the dtype behaviour under the mixed policies.
     """
+    check_weight_counts(
+        factory,
+        input_shape,
+        expected_num_trainable_weights=expected_num_trainable_weights,
+        expected_num_non_trainable_weights=expected_num_non_trainable_weights,
+        expected_num_seed_generators=expected_num_seed_generators,
+        input_dtype=input_dtype,
+    )
     check_shapes(factory, input_shape, input_dtype=input_dtype)
     check_config_round_trip(factory, input_shape, input_dtype=input_dtype)
     check_saving(factory, input_shape, tmp_path, input_dtype=input_dtype)
-    if trainable:
+    if expected_num_trainable_weights > 0:
         check_training_step(factory, input_shape, input_dtype=input_dtype)
     if mixed_precision:
         check_mixed_precision(factory, input_shape, input_dtype=input_dtype)

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 import zoo
-from zoo import cli
+from zoo import profile
 
 
 def check_training_step(model, inputs, targets, *, loss="sparse_categorical_crossentropy"):
@@ -53,13 +53,13 @@ def readme_model_rows() -> dict[str, str]:
     table = re.search(r"<!-- models:start -->\n(.*?)\n<!-- models:end -->", readme, re.S)
     assert table, "README.md lacks the generated model table"
     lines = table.group(1).splitlines()
-    assert "\n".join(lines[:2]) == cli.MARKDOWN_HEADER
+    assert "\n".join(lines[:2]) == profile.MARKDOWN_HEADER
     return {line.split("`")[1]: line for line in lines[2:]}
 
 
 def check_readme_row(name: str, model) -> None:
     """The README's row of ``name`` is the one `zoo list --markdown` makes for ``model``."""
-    expected = cli.markdown_row(zoo.info(name), zoo.summary(model))
+    expected = profile.markdown_row(zoo.info(name), zoo.summary(model))
     assert readme_model_rows().get(name) == expected, (
         f"README row of {name} is stale: regenerate the table with `zoo list --markdown`"
     )

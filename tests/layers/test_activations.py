@@ -24,7 +24,7 @@ TABLE = {
     "tanh": (lambda z: (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z)), ()),
     "relu": (lambda z: np.maximum(0.0, z), (0.0,)),
     "softplus": (lambda z: np.log1p(np.exp(z)), ()),
-    "leaky_relu": (lambda z: np.where(z >= 0, z, 0.2 * z), (0.0,)),
+    "leaky_relu": (lambda z: np.where(z >= 0, z, 0.01 * z), (0.0,)),  # LEAKY_RELU_SLOPE
     "elu": (lambda z: np.where(z >= 0, z, np.exp(z) - 1.0), (0.0,)),
 }
 POINTS = np.array([-4.0, -1.3, -0.7, -0.2, 0.1, 0.3, 0.8, 2.5, 6.0])
@@ -100,7 +100,10 @@ def test_parameters_of_leaky_relu_and_elu():
 def test_agrees_with_keras_activations():
     x = np.linspace(-5, 5, 41).astype("float32")
     for name in ("sigmoid", "tanh", "relu", "softplus", "leaky_relu", "elu"):
-        expected = to_numpy(keras.activations.get(name)(x))
+        if name == "leaky_relu":  # the package's slope 0.01, not Keras' default 0.2
+            expected = to_numpy(keras.activations.leaky_relu(x, activations.LEAKY_RELU_SLOPE))
+        else:
+            expected = to_numpy(keras.activations.get(name)(x))
         out = to_numpy(activations.get(name)(x))
         np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6, err_msg=name)
 

@@ -21,7 +21,14 @@ def test_pads_zeros_on_both_sides():
 
 
 def test_harness(tmp_path):
-    check_layer(lambda: ChannelPadding(0, 3), (2, 4, 4, 3), tmp_path, trainable=False)
+    check_layer(
+        lambda: ChannelPadding(0, 3),
+        (2, 4, 4, 3),
+        tmp_path,
+        expected_num_trainable_weights=0,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=0,
+    )
 
 
 @pytest.mark.parametrize("before, after", [(-1, 0), (0, 1.5), (True, 0)])

@@ -56,8 +56,15 @@ def test_unknown_dims():
 
 
 def test_harness(tmp_path):
-    check_layer(lambda: CReLU(), (2, 3, 3, 4), tmp_path, trainable=False)
-    check_layer(lambda: CReLU(axis=1), (2, 3, 4), tmp_path, trainable=False)
+    for factory, shape in ((CReLU, (2, 3, 3, 4)), (lambda: CReLU(axis=1), (2, 3, 4))):
+        check_layer(
+            factory,
+            shape,
+            tmp_path,
+            expected_num_trainable_weights=0,
+            expected_num_non_trainable_weights=0,
+            expected_num_seed_generators=0,
+        )
 
 
 def test_gradient_flows_to_both_phases():

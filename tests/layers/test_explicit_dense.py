@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import keras
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from tests.helpers.layer_checks import BACKEND, check_layer, random_inputs, to_numpy
 from zoo.layers import ExplicitDense
+from zoo.layers.activations import LEAKY_RELU_SLOPE as SLOPE
 from zoo.layers.explicit_dense import SUPPORTED_ACTIVATIONS
 
 
@@ -58,7 +60,12 @@ def input_and_weight_gradients(layer, x, upstream):
 def _pair(activation, m, n, *, use_bias=True, seed=0):
     """ExplicitDense and keras Dense with the same random weights."""
     ours = ExplicitDense(n, activation=activation, use_bias=use_bias)
-    reference = keras.layers.Dense(n, activation=activation, use_bias=use_bias)
+    keras_activation = (  # leaky_relu: the package's slope, not Keras' default 0.2
+        functools.partial(keras.activations.leaky_relu, negative_slope=SLOPE)
+        if activation == "leaky_relu"
+        else activation
+    )
+    reference = keras.layers.Dense(n, activation=keras_activation, use_bias=use_bias)
     ours.build((None, m))
     reference.build((None, m))
     rng = np.random.default_rng(seed)
@@ -296,4 +303,11 @@ def test_activation_given_as_function_and_config():
     ("activation", "shape"), [("tanh", (3, 5)), ("softmax", (2, 3, 5)), ("leaky_relu", (4, 6))]
 )
 def test_harness(activation, shape, tmp_path):
-    check_layer(lambda: ExplicitDense(4, activation=activation), shape, tmp_path)
+    check_layer(
+        lambda: ExplicitDense(4, activation=activation),
+        shape,
+        tmp_path,
+        expected_num_trainable_weights=2,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=0,
+    )

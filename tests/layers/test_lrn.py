@@ -92,13 +92,20 @@ def test_input_gradient_is_finite():
 
 def test_harness(tmp_path):
     check_layer(
-        lambda: LocalResponseNormalization(alpha=0.1), (2, 4, 4, 7), tmp_path, trainable=False
+        lambda: LocalResponseNormalization(alpha=0.1),
+        (2, 4, 4, 7),
+        tmp_path,
+        expected_num_trainable_weights=0,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=0,
     )
     check_layer(
         lambda: LocalResponseNormalization(depth_radius=10, alpha=0.1),
         (2, 5, 3),
         tmp_path,
-        trainable=False,
+        expected_num_trainable_weights=0,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=0,
     )
 
 

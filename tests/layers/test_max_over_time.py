@@ -20,7 +20,15 @@ def test_padding_mask_marks_words(tmp_path):
     mask = to_numpy(PaddingMask()(tokens))
     np.testing.assert_array_equal(mask, [[[1.0], [0.0], [1.0], [0.0]]])
     assert PaddingMask().compute_output_shape((None, 4)) == (None, 4, 1)
-    check_layer(PaddingMask, (2, 5), tmp_path, input_dtype="int32", trainable=False)
+    check_layer(
+        PaddingMask,
+        (2, 5),
+        tmp_path,
+        input_dtype="int32",
+        expected_num_trainable_weights=0,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=0,
+    )
 
 
 def test_masked_max_over_time_against_numpy():

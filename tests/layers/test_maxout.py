@@ -98,11 +98,25 @@ def test_static_shape_inside_tf_function():
 
 
 def test_harness_last_axis(tmp_path):
-    check_layer(lambda: Maxout(4), (2, 3, 3, 12), tmp_path, trainable=False)
+    check_layer(
+        lambda: Maxout(4),
+        (2, 3, 3, 12),
+        tmp_path,
+        expected_num_trainable_weights=0,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=0,
+    )
 
 
 def test_harness_non_last_axis(tmp_path):
-    check_layer(lambda: Maxout(2, axis=1), (2, 6, 5), tmp_path, trainable=False)
+    check_layer(
+        lambda: Maxout(2, axis=1),
+        (2, 6, 5),
+        tmp_path,
+        expected_num_trainable_weights=0,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=0,
+    )
 
 
 def test_bad_arguments():
@@ -158,6 +172,9 @@ def test_maxout_dense_harness(tmp_path):
         lambda: MaxoutDense(4, num_pieces=3, kernel_regularizer="l2", bias_initializer="ones"),
         (3, 6),
         tmp_path,
+        expected_num_trainable_weights=2,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=0,
     )
 
 

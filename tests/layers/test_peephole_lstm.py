@@ -14,6 +14,7 @@ from tests.helpers.layer_checks import (
     check_saving,
     check_shapes,
     check_training_step,
+    check_weight_counts,
     random_inputs,
     to_numpy,
 )
@@ -258,7 +259,14 @@ def test_config_round_trip_keeps_every_argument():
 
 
 def test_harness_layer(tmp_path):
-    check_layer(lambda: PeepholeLSTM(4), (2, 5, 3), tmp_path)
+    check_layer(
+        lambda: PeepholeLSTM(4),
+        (2, 5, 3),
+        tmp_path,
+        expected_num_trainable_weights=6,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=1,
+    )
 
 
 def test_harness_sequences_with_dropout(tmp_path):
@@ -266,6 +274,9 @@ def test_harness_sequences_with_dropout(tmp_path):
         lambda: PeepholeLSTM(4, return_sequences=True, dropout=0.2, recurrent_dropout=0.2, seed=1),
         (2, 5, 3),
         tmp_path,
+        expected_num_trainable_weights=6,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=1,
     )
 
 
@@ -281,6 +292,13 @@ def test_harness_cell_in_keras_rnn(tmp_path):
         return keras.layers.RNN(PeepholeLSTMCell(4))
 
     shape = (2, 5, 3)
+    check_weight_counts(
+        factory,
+        shape,
+        expected_num_trainable_weights=6,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=1,
+    )
     check_shapes(factory, shape)
     check_saving(factory, shape, tmp_path)
     check_training_step(factory, shape)

@@ -602,7 +602,7 @@ NUMPY_TABLE = {
     "tanh": (np.tanh, ()),
     "relu": (lambda x: np.maximum(x, 0.0), (0.0,)),
     "softplus": (lambda x: np.logaddexp(0.0, x), ()),
-    "leaky_relu": (lambda x: np.where(x >= 0, x, 0.2 * x), (0.0,)),
+    "leaky_relu": (lambda x: np.where(x >= 0, x, 0.01 * x), (0.0,)),  # Maas et al. 2013
     "elu": (lambda x: np.where(x >= 0, x, np.expm1(np.minimum(x, 0.0))), (0.0,)),
 }
 # Central differences in float64 where the backend computes in it (JAX does not by default:

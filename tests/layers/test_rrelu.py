@@ -83,7 +83,14 @@ def test_mixed_precision_training_dtype():
 
 
 def test_harness(tmp_path):
-    check_layer(lambda: RReLU(0.05, 0.25, seed=5), (2, 4, 3), tmp_path, trainable=False)
+    check_layer(
+        lambda: RReLU(0.05, 0.25, seed=5),
+        (2, 4, 3),
+        tmp_path,
+        expected_num_trainable_weights=0,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=1,
+    )
 
 
 def test_bad_arguments():

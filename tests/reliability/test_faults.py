@@ -171,7 +171,7 @@ def logged(method, word):
 
 
 # "end" is logged before keras-tuner saves the trial's results: a kill soon after lands there.
-mixin = importlib.import_module("zoo.tuning.search")._ZooTunerMixin
+mixin = importlib.import_module("zoo.tuning.tuners")._ZooTunerMixin
 mixin.on_trial_begin = logged(mixin.on_trial_begin, "begin")
 mixin.on_trial_end = logged(mixin.on_trial_end, "end")
 

@@ -332,8 +332,56 @@ def test_epoch_stream_replays_epoch_e_from_seed_and_e_alone(tmp_path):
     assert len({tuple(p) for p in four}) == 4  # a new order every epoch
     assert passes(2, 2) == four[2:]  # epochs 2 and 3, whatever came before
     assert passes(0, 1, seed=6) != four[:1]
-    assert data.epoch_stream(data.load("mnist", shuffle=False, source_dir=folder)) is None
+    unshuffled = data.load("mnist", batch_size=8, shuffle=False, source_dir=folder)
+    labels = np.concatenate([y.numpy() for _, y in data.epoch_stream(unshuffled, 3).take(10)])
+    assert labels.tolist() == [i % 10 for i in range(40)] * 2  # every pass in the files' order
+    # The link is an attribute of the data set: a transformation returns a data set without it.
     assert data.epoch_stream(data.load("mnist", source_dir=folder).take(2)) is None
+    assert not hasattr(data.load("mnist", source_dir=folder).map(lambda x, y: (x, y)), "epoch_pass")
+
+
+def test_transform_keeps_the_epoch_link(tmp_path):
+    folder = fake_idx_folder(tmp_path / "mnist", train=40)
+    loaded = data.load("mnist", batch_size=8, seed=5, source_dir=folder)
+    inverted = data.transform(loaded, lambda d: d.map(lambda x, y: (1.0 - x, y + 100)))
+    for first in (0, 2):
+        plain = list(data.epoch_stream(loaded, first).take(5))
+        mapped = list(data.epoch_stream(inverted, first).take(5))
+        for (x, y), (mx, my) in zip(plain, mapped, strict=True):
+            np.testing.assert_allclose(mx.numpy(), 1.0 - x.numpy())
+            np.testing.assert_array_equal(my.numpy(), y.numpy() + 100)
+    assert int(inverted.cardinality()) == 5
+    assert sorted(collect(inverted)[1].tolist()) == sorted(i % 10 + 100 for i in range(40))
+    with pytest.raises(ValueError, match="transform needs a data set made by"):
+        data.transform(loaded.take(1), lambda d: d)
+    with pytest.raises(ValueError, match=r"must return a tf\.data\.Dataset, got int"):
+        data.transform(loaded, lambda d: 3)
+
+
+def test_holdout_keeps_the_last_fraction_of_the_train_split(tmp_path):
+    folder = fake_idx_folder(tmp_path / "mnist", train=50)
+    train, validation = data.holdout("mnist", fraction=0.2, batch_size=8, seed=0, source_dir=folder)
+    kept = collect(data.load("mnist", shuffle=False, source_dir=folder))
+    held_x, held_y = collect(validation)
+    np.testing.assert_array_equal(held_x, kept[0][-10:])  # the last 10 examples, in order
+    np.testing.assert_array_equal(held_y, kept[1][-10:])
+    train_y = collect(train)[1]
+    assert len(train_y) == 40 and sorted(train_y.tolist()) == sorted(kept[1][:40].tolist())
+    assert collect(train)[1].tolist() != train_y.tolist()  # reshuffled every pass
+    assert hasattr(train, "epoch_pass") and hasattr(validation, "epoch_pass")
+    digits_train, digits_validation = data.holdout("digits", batch_size=64, seed=0)
+    assert sum(len(y) for _, y in digits_validation) == round(1437 * 0.2)
+    assert sum(len(y) for _, y in digits_train) == 1437 - round(1437 * 0.2)
+    with pytest.raises(ValueError, match=r"fraction must be in \(0.0, 1.0\), got 1.5"):
+        data.holdout("digits", fraction=1.5)
+
+
+def test_image_dataset_for_pairs_image_models_with_image_data():
+    assert data.image_dataset_for("lenet5", "image_classification", "mnist").channels == 1
+    with pytest.raises(ValueError, match="'lstm' is a sequence_classification model"):
+        data.image_dataset_for("lstm", "sequence_classification", "digits")
+    with pytest.raises(ValueError, match="--dataset must be an image data set"):
+        data.image_dataset_for("lenet5", "image_classification", "imdb_reviews")
 
 
 def test_epoch_stream_keys_cifar_augmentation_on_the_epoch_too():

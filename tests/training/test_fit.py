@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -136,15 +137,23 @@ def test_checkpoint_dir_writes_state_best_model_and_csv_history(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("wrapped", [False, True], ids=["from-load", "other-dataset"])
+@pytest.mark.parametrize("wrapped", ["load", "map", "transform"])
 def test_a_second_run_resumes_with_the_epochs_the_first_one_missed(tmp_path, wrapped):
     """Interrupting epoch 3 and resuming from the checkpoint (a new data set object, as in a
-    new process) ends where 4 uninterrupted epochs end: for a data set from `load` (epochs
-    keyed on seed and epoch) and for any seeded tf.data set (passes skipped)."""
+    new process) ends where 4 uninterrupted epochs end: for a data set from `load` or
+    `data.transform` (epochs keyed on seed and epoch) and for any seeded tf.data set such as a
+    loaded one after ``.map()`` (passes skipped; fit says so in one warning)."""
+
+    def identity(x, y):
+        return x, y
 
     def train():
         dataset = digits()
-        return dataset.map(lambda x, y: (x, y)) if wrapped else dataset
+        if wrapped == "map":
+            return dataset.map(identity)
+        if wrapped == "transform":
+            return data.transform(dataset, lambda d: d.map(identity))
+        return dataset
 
     class Interrupt(Exception):
         pass
@@ -167,7 +176,11 @@ def test_a_second_run_resumes_with_the_epochs_the_first_one_missed(tmp_path, wra
             **arguments,
         )
     resumed = small_model()
-    history = fit(resumed, train(), epochs=4, checkpoint_dir=tmp_path / "b", **arguments)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = fit(resumed, train(), epochs=4, checkpoint_dir=tmp_path / "b", **arguments)
+    replay = [w for w in caught if "replays the finished epochs' passes" in str(w.message)]
+    assert len(replay) == (wrapped == "map")
     assert history.epoch == [2, 3]
     for a, b in zip(uninterrupted.get_weights(), resumed.get_weights(), strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
@@ -230,6 +243,26 @@ def test_an_optimizer_instance_follows_a_schedule_through_the_callback():
     )
     assert isinstance(model.optimizer, keras.optimizers.RMSprop)
     np.testing.assert_allclose(history.history["learning_rate"], [0.2, 0.02], rtol=1e-6)
+
+
+def test_warmup_steps_ramp_the_rate_before_the_schedule():
+    """fit's warmup_steps is the recipe's: a linear ramp, then the schedule (the logger reads
+    the rate of each epoch's last step: steps 22 and 45)."""
+    cases = [
+        ({}, schedules.Warmup(0.1, 46)),
+        ({"schedule": "cosine"}, schedules.get("cosine", 23, learning_rate=0.1, total_steps=46)),
+    ]
+    for extra, expected in cases:
+        warmup = 46 if not extra else 23
+        history = fit(
+            small_model(), digits(), epochs=2, learning_rate=0.1, warmup_steps=warmup,
+            verbose=0, **extra,
+        )
+        np.testing.assert_allclose(
+            history.history["learning_rate"], [float(expected(22)), float(expected(45))],
+            rtol=1e-5,
+        )
+    assert float(cases[0][1](22)) == pytest.approx(0.1 * 22 / 46)
 
 
 def test_terminate_on_nan_stops_the_run():

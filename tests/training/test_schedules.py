@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from zoo.training import schedules
-from zoo.training.fit import make_optimizer
+from zoo.training.recipe import make_optimizer
 
 from ..conftest import REPO
 

@@ -126,7 +126,9 @@ def test_fit_applies_batch_size_and_schedule(digits):
     batches = _Batches()
     history = model.fit(hp, net, train, validation_data=validation, epochs=2, callbacks=[batches])
     assert batches.count == 2 * 23  # 1,437 examples in batches of 64
-    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(history.history) == {
+        "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"
+    }
     schedule = net.optimizer._learning_rate
     assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
     assert schedule.decay_steps == 2 * 23
@@ -149,3 +151,20 @@ def test_regression_tasks_log_mae():
     net = model.build(keras_tuner.HyperParameters())
     assert isinstance(net.loss, keras.losses.MeanSquaredError)
     assert hypermodel("mlp").logged_metrics(validation=False) == ("loss", "accuracy")
+
+
+def test_a_trial_trains_with_the_recipe_it_logs_the_rate_and_stops_on_nan():
+    """The hypermodel compiles and fits through zoo.training.recipe, as zoo.training.fit does:
+    the learning rate is in the logs, and a diverging trial stops at the first NaN epoch."""
+    model_space = hypermodel("softmax_regression", input_shape=(4,), num_classes=3)
+    hp = keras_tuner.HyperParameters()
+    model = model_space.build(hp)
+    x = np.random.default_rng(0).random((64, 4), dtype=np.float32)
+    y = np.arange(64) % 3
+    history = model_space.fit(hp, model, x, y, epochs=2, verbose=0)
+    np.testing.assert_allclose(history.history["learning_rate"], [0.01, 0.01], rtol=1e-6)
+    assert len(history.history["loss"]) == 2
+    x[40:] = np.nan  # the second half of the first epoch diverges
+    model = model_space.build(hp)
+    history = model_space.fit(hp, model, x, y, epochs=5, verbose=0, shuffle=False)
+    assert len(history.history["loss"]) == 1 and np.isnan(history.history["loss"][0])

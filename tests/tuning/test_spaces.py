@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import types
 
+import keras
 import keras_tuner
 import pytest
 
 import zoo
+from zoo.models import _blocks
 from zoo.training import schedules
-from zoo.training.fit import OPTIMIZERS
+from zoo.training.recipe import OPTIMIZERS
 from zoo.tuning import spaces
 
 
@@ -113,3 +115,60 @@ def test_layer_stack_composes_the_width_list():
         64,
         32,
     ]
+
+
+def _activation_models() -> dict[str, list[str]]:
+    """Family -> its registered models whose builder has an ``activation`` knob."""
+    families: dict[str, list[str]] = {}
+    for name in zoo.list_models():
+        info = zoo.info(name)
+        if "activation" in spaces.builder_defaults(info):
+            families.setdefault(info.family, []).append(name)
+    return families
+
+
+def test_activation_choices_are_the_zoo_table_plus_the_builder_default():
+    assert spaces.ACTIVATIONS == _blocks.ACTIVATIONS  # read from the table, in its order
+    for entries in (*spaces.FAMILY_SPACES.values(), spaces.FALLBACK_SPACE):
+        if "activation" in entries:
+            assert entries["activation"].values == _blocks.ACTIVATIONS
+    families = _activation_models()
+    assert {"mlp", "lenet", "mnist_cnn", "alexnet", "vgg", "resnet", "mobilenet"} <= set(families)
+    for names in families.values():
+        for name in names:
+            default = spaces.builder_defaults(zoo.info(name))["activation"]
+            param = spaces.space_for(zoo.info(name))["activation"]
+            assert param.default == default, name
+            extra = () if default in _blocks.ACTIVATIONS else (default,)
+            assert param.values == (*extra, *_blocks.ACTIVATIONS), name
+    # The builders' own defaults stay the defaults, and are searched next to the table.
+    assert spaces.space_for(zoo.info("lenet5"))["activation"].values[:2] == ("tanh", "relu")
+    assert spaces.space_for(zoo.info("mlp"))["activation"].values[:2] == ("sigmoid", "relu")
+    assert spaces.space_for(zoo.info("vgg_a"))["activation"].values == _blocks.ACTIVATIONS
+
+
+def _small_input(info) -> tuple:
+    if info.min_input_size is None:
+        return info.default_input_shape
+    size = info.min_input_size
+    return (size, size, *info.default_input_shape[2:])
+
+
+# maxout halves widths and needs even ones: every model's default widths, and the searched
+# widths that change channel counts (mobilenet's alpha x depth_multiplier, AlexNet's groups).
+# resnet1202 is resnet110's blocks, deeper (a 40 s build on 2 cores).
+MAXOUT_BUILDS = [
+    *((name, {}) for names in _activation_models().values() for name in names),
+    ("mobilenet", {"alpha": 0.25, "depth_multiplier": 2}),
+    ("mobilenet", {"alpha": 0.75}),
+    ("alexnet", {"groups": 2}),
+]
+MAXOUT_BUILDS.remove(("resnet1202", {}))
+
+
+@pytest.mark.parametrize(("name", "config"), MAXOUT_BUILDS, ids=lambda v: str(v))
+def test_maxout_builds_with_the_default_and_searched_widths(name, config):
+    info = zoo.info(name)
+    model = zoo.build(name, input_shape=_small_input(info), activation="maxout", **config)
+    assert isinstance(model, keras.Model)
+    keras.backend.clear_session()

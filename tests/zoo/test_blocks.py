@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
 
 from zoo.layers import CReLU, Maxout, RReLU
 from zoo.models import _blocks as blocks
+from zoo.models._spec import BuildSpec
 from zoo.validation import check_divides
 
 
@@ -42,9 +45,17 @@ def test_prelu_learns_one_slope_per_channel_and_leaky_relu_uses_maas_slope():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(leaky(np.array([-2.0, 3.0]))), [-0.02, 3])
 
 
-def test_none_is_the_identity():
+def test_none_and_linear_are_the_identity():
     x = keras.Input((3, 3, 2))
     assert blocks.activate(x, None, "unused") is x
+    assert blocks.activate(x, "linear", "unused") is x
+
+
+def test_keep_width_refuses_crelu_and_maxout_only():
+    assert blocks.check_activation_name("code", "prelu", keep_width=True) == "prelu"
+    for name in blocks.WIDTH_CHANGING:
+        with pytest.raises(ValueError, match=rf"code must keep the width.*got '{name}'"):
+            blocks.check_activation_name("code", name, keep_width=True)
 
 
 @pytest.mark.parametrize("bad", ["relux", "", None, 3])
@@ -90,3 +101,50 @@ def test_dense_block_is_dense_activation_dropout():
     x = keras.Input((10,))
     y = blocks.dense_block(x, 4, activation="relu", dropout=0.5, name="fc")
     assert y._keras_history.operation.name == "fc_dropout" and y.shape == (None, 4)
+
+
+def test_dense_stack_is_the_one_flatten_hidden_classifier_top():
+    """mlp, maxout_mlp and the classic CNN tops (dense_top) all come from `dense_stack`."""
+    spec = BuildSpec(
+        model="m",
+        input_shape=(2, 2, 3),
+        num_classes=5,
+        include_top=True,
+        pooling=None,
+        classifier_activation="softmax",
+        name="m",
+    )
+    inputs = keras.Input((2, 2, 3))
+    model = blocks.dense_stack(
+        spec,
+        inputs,
+        inputs,
+        hidden=(("a", 6), ("b", 4)),
+        layer=blocks.hidden_dense("crelu"),
+        dropout=0.5,
+        input_dropout=0.2,
+        dropout_name="drop{index}_{name}",
+    )
+    assert [layer.name for layer in model.layers[1:]] == [
+        "flatten",
+        "input_dropout",
+        "a",
+        "a_act",
+        "drop1_a",
+        "b",
+        "b_act",
+        "drop2_b",
+        "predictions",
+    ]
+    # crelu doubles each width: 12 -> 6 (x2) -> 4 (x2) -> 5.
+    assert model.count_params() == (12 * 6 + 6) + (12 * 4 + 4) + (8 * 5 + 5)
+    free = dataclasses.replace(spec, input_shape=(None, None, 3))
+    with pytest.raises(ValueError, match=r"free spatial size.*LeNet's flatten before a"):
+        blocks.dense_stack(
+            free,
+            inputs,
+            inputs,
+            hidden=(("a", 6),),
+            layer=blocks.hidden_dense("relu"),
+            owner="LeNet",
+        )

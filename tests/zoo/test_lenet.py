@@ -29,5 +29,6 @@ def test_lenet5_feature_extractor(pooling, shape):
 def test_lenet5_knobs():
     model = zoo.build("lenet5", activation="relu", subsampling="max", input_shape=(32, 32, 3))
     assert model.get_layer("s2").__class__.__name__ == "MaxPooling2D"
-    assert model.get_layer("c1").get_config()["activation"] == "relu"
+    assert model.get_layer("c1").get_config()["activation"] == "linear"
+    assert model.get_layer("c1_act").get_config()["activation"] == "relu"
     assert model.count_params() == 61_706 + 2 * 25 * 6  # two more input channels in C1

@@ -12,8 +12,12 @@ import zoo
 def test_lecture_mnist_mlp_has_397510_parameters():
     model = zoo.build("mlp")
     assert model.count_params() == 397_510  # 784*500 + 500 + 500*10 + 10
-    assert [layer.name for layer in model.layers if "hidden" in layer.name] == ["hidden1"]
-    assert model.get_layer("hidden1").get_config()["activation"] == "sigmoid"
+    assert [layer.name for layer in model.layers if "hidden" in layer.name] == [
+        "hidden1",
+        "hidden1_act",
+    ]
+    assert model.get_layer("hidden1").get_config()["activation"] == "linear"
+    assert model.get_layer("hidden1_act").get_config()["activation"] == "sigmoid"
 
 
 def test_softmax_regression_is_one_affine_layer():

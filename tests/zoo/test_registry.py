@@ -83,7 +83,7 @@ def test_info_fields_are_filled(name):
         ),
         ("mlp", {"hidden_units": 5}, "hidden_units must be a list"),
         ("mlp", {"dropout": 1.0}, r"dropout must be in \[0.0, 1.0\), got 1.0"),
-        ("mlp", {"activation": "sigmoidd"}, "activation must be the name of a Keras activation"),
+        ("mlp", {"activation": "sigmoidd"}, "activation must be one of .*Keras activation name"),
         ("mlp", {"num_classes": 0}, "num_classes must be an integer >= 1, got 0"),
         ("mlp", {"num_classes": 2.5}, "num_classes must be an integer >= 1, got 2.5"),
         (

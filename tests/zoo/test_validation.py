@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 
+import numpy as np
 import pytest
 
 from zoo import validation
@@ -52,9 +54,49 @@ def test_check_choice_and_lists():
         validation.check_positive_int_list("widths", [3, -1])
 
 
-def test_check_activation():
-    assert validation.check_activation("activation", "relu") == "relu"
-    with pytest.raises(ValueError, match="activation must be the name of a Keras activation"):
-        validation.check_activation("activation", "rel")
-    with pytest.raises(ValueError, match="got 3"):
-        validation.check_activation("activation", 3)
+@pytest.mark.parametrize("value", [0, 0.5, 0.999, np.float32(0.25)])
+def test_check_rate_accepts_zero_up_to_one(value):
+    assert validation.check_rate("dropout", value) == pytest.approx(float(value))
+    assert isinstance(validation.check_rate("dropout", value), float)
+
+
+@pytest.mark.parametrize(
+    ("value", "phrase"),
+    [
+        (1.0, r"dropout must be in \[0.0, 1.0\), got 1.0"),
+        (-0.1, r"dropout must be in \[0.0, 1.0\), got -0.1"),
+        (math.nan, "dropout must be a finite number, got nan"),
+        ("0.5", "dropout must be a finite number, got '0.5'"),
+        (True, "dropout must be a finite number, got True"),
+    ],
+)
+def test_check_rate_refuses(value, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        validation.check_rate("dropout", value)
+
+
+def test_check_bool_accepts_python_and_numpy_bools():
+    assert validation.check_bool("batch_norm", True) is True
+    assert validation.check_bool("batch_norm", False) is False
+    assert validation.check_bool("batch_norm", np.bool_(True)) is True  # a Python bool back
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", None, 1.0, np.int64(1)])
+def test_check_bool_refuses_everything_else(value):
+    with pytest.raises(
+        ValueError, match=re.escape(f"batch_norm must be True or False, got {value!r}.")
+    ):
+        validation.check_bool("batch_norm", value)
+
+
+def test_check_activation_names_the_table_keras_and_none():
+    """The one activation validator: the block table and classifier_activation both use it."""
+    assert validation.check_activation("a", "crelu", table=("crelu",)) == "crelu"
+    assert validation.check_activation("a", "tanh") == "tanh"
+    assert validation.check_activation("a", None, none="logits") is None
+    with pytest.raises(ValueError, match=r"a must be None \(logits\) or a Keras activation"):
+        validation.check_activation("a", "softmaxx", none="logits")
+    with pytest.raises(ValueError, match="a must be one of 'crelu' or a Keras activation name"):
+        validation.check_activation("a", 3, table=("crelu",))
+    with pytest.raises(ValueError, match="a must be a Keras activation name"):
+        validation.check_activation("a", None)

@@ -1,12 +1,14 @@
-"""Blocks shared by the convolutional builders: activations by name, conv + BN + activation.
+"""Blocks shared by the builders: activations by name, conv + BN + activation, the tops.
 
-Every image builder takes ``activation=`` where its paper used ReLU. `activate` turns the name
-into a layer sized for the tensor it is applied to:
+Every builder with an ``activation=`` knob (the activation of its hidden layers) accepts the
+same names, checked by `check_activation_name` and applied the same way, by `activate`, after a
+linear convolution or dense layer. `activate` turns the name into a layer sized for the tensor it
+is applied to:
 
 | name | layer | channels out |
 | --- | --- | --- |
 | ``relu``, ``elu`` (and any Keras activation name) | ``keras.layers.Activation`` | C |
-| ``leaky_relu`` | ``keras.layers.LeakyReLU(0.01)`` (Maas et al. 2013) | C |
+| ``leaky_relu`` | ``keras.layers.LeakyReLU(LEAKY_RELU_SLOPE)``, slope 0.01 (Maas et al. 2013) | C |
 | ``prelu`` | ``keras.layers.PReLU``, one slope per channel (He et al. 2015) | C |
 | ``rrelu`` | `zoo.layers.RReLU` (Xu et al. 2015) | C |
 | ``crelu`` | `zoo.layers.CReLU` (Shang et al. 2016) | 2C |
@@ -14,65 +16,77 @@ into a layer sized for the tensor it is applied to:
 
 The layers after an activation read their input width from the tensor, so a ``crelu`` net
 has twice the channels into each convolution (and more parameters) and a ``maxout`` net half.
+The leaky slope is `zoo.layers.activations.LEAKY_RELU_SLOPE`, the package's one slope (Keras'
+own ``"leaky_relu"`` function would use 0.2: the table's entry wins over Keras' name).
 """
 
 from __future__ import annotations
 
+import functools
+
 import keras
 
 from zoo.layers import CReLU, Maxout, RReLU
-from zoo.validation import check_divides
+from zoo.layers.activations import LEAKY_RELU_SLOPE
+from zoo.validation import check_activation, check_divides
 
 ACTIVATIONS = ("relu", "elu", "leaky_relu", "prelu", "rrelu", "crelu", "maxout")
 
-_LEAKY_SLOPE = 0.01
+# The entries of `ACTIVATIONS` whose output width differs from their input's.
+WIDTH_CHANGING = ("crelu", "maxout")
 
 
-def check_activation_name(name: str, value) -> str:
-    """``value`` if it is one of `ACTIVATIONS` or a Keras activation name, else ValueError."""
-    if value in ACTIVATIONS:
-        return value
-    try:
-        if not isinstance(value, str):
-            raise TypeError
-        keras.activations.get(value)
-    except (ValueError, TypeError):
-        shown = ", ".join(repr(a) for a in ACTIVATIONS)
+def check_activation_name(name: str, value, *, keep_width: bool = False) -> str:
+    """``value`` if it is one of `ACTIVATIONS` or a Keras activation name, else ValueError.
+
+    ``keep_width`` refuses `WIDTH_CHANGING` (``crelu``, ``maxout``) too, for layers whose width
+    is fixed by something else (a code size, the reconstruction of an input).
+    """
+    if keep_width and value in WIDTH_CHANGING:
         raise ValueError(
-            f"{name} must be one of {shown} or a Keras activation name; got {value!r}."
-        ) from None
-    return value
+            f"{name} must keep the width of its layer, so it cannot be 'crelu' (doubles it) or "
+            f"'maxout' (halves it); got {value!r}."
+        )
+    return check_activation(name, value, table=ACTIVATIONS)
 
 
-def activation_layer(activation: str, name: str, *, rank: int = 4, channels: int | None = None):
+def activation_layer(
+    activation: str, name: str, *, rank: int = 4, channels: int | None = None, dtype=None
+):
     """The layer for ``activation`` applied to tensors of ``rank`` with ``channels`` last.
 
-    ``channels`` is needed only for ``maxout`` (it must be even: two pieces per unit).
+    ``channels`` is needed only for ``maxout`` (it must be even: two pieces per unit);
+    ``dtype`` is the layer's dtype policy (None: the global one).
     """
     check_activation_name("activation", activation)
     if activation == "leaky_relu":
-        return keras.layers.LeakyReLU(negative_slope=_LEAKY_SLOPE, name=name)
+        return keras.layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE, name=name, dtype=dtype)
     if activation == "prelu":
-        return keras.layers.PReLU(shared_axes=list(range(1, rank - 1)) or None, name=name)
+        shared = list(range(1, rank - 1)) or None
+        return keras.layers.PReLU(shared_axes=shared, name=name, dtype=dtype)
     if activation == "rrelu":
-        return RReLU(name=name)
+        return RReLU(name=name, dtype=dtype)
     if activation == "crelu":
-        return CReLU(name=name)
+        return CReLU(name=name, dtype=dtype)
     if activation == "maxout":
         if channels is None or channels % 2:
             raise ValueError(
                 f"activation='maxout' pairs channels into units, so layer {name!r} needs an even "
                 f"number of input channels, got {channels}."
             )
-        return Maxout(channels // 2, name=name)
-    return keras.layers.Activation(activation, name=name)
+        return Maxout(channels // 2, name=name, dtype=dtype)
+    return keras.layers.Activation(activation, name=name, dtype=dtype)
 
 
-def activate(x, activation: str | None, name: str):
-    """``activation`` (a name from `ACTIVATIONS` or Keras) applied to ``x``; None is identity."""
-    if activation is None:
+def activate(x, activation: str | None, name: str, *, dtype=None):
+    """``activation`` (a name from `ACTIVATIONS` or Keras) applied to ``x`` by a layer ``name``.
+
+    ``None`` and ``"linear"`` are the identity: ``x`` itself, no layer.
+    """
+    if activation is None or activation == "linear":
         return x
-    return activation_layer(activation, name, rank=len(x.shape), channels=x.shape[-1])(x)
+    layer = activation_layer(activation, name, rank=len(x.shape), channels=x.shape[-1], dtype=dtype)
+    return layer(x)
 
 
 def conv_bn(
@@ -150,17 +164,78 @@ def global_pool_top(spec, inputs, x, *, dropout: float = 0.0, auxiliary=()) -> k
     return spec.model_from(inputs, [x, *auxiliary] if auxiliary else x)
 
 
-def dense_top(spec, inputs, x, *, hidden, activation: str, dropout: float, owner: str):
-    """The model with the classic top: flatten, ``hidden`` FC layers, classifier.
+def hidden_dense(activation: str):
+    """The hidden-layer maker of `dense_stack` for Dense (linear) -> ``activation`` layers."""
+    return functools.partial(dense_block, activation=activation)
+
+
+def dense_stack(
+    spec,
+    inputs,
+    x,
+    *,
+    hidden,
+    layer,
+    dropout: float = 0.0,
+    input_dropout: float = 0.0,
+    dropout_name: str = "{name}_dropout",
+    owner: str = "the network",
+) -> keras.Model:
+    """The model with the classic fully connected end: flatten, hidden layers, classifier.
+
+    Args:
+        hidden: a sequence of (layer name, units), e.g. ``(("fc1", 4096), ("fc2", 4096))``.
+        layer: the hidden-layer maker, called as ``layer(x, units, name=name)``:
+            `hidden_dense(activation)` for Dense + activation, a MaxoutDense for maxout MLPs.
+        dropout: rate of the Dropout after each hidden layer (none at 0), named
+            ``dropout_name.format(name=layer name, index=i)``, i counting the layers from 1.
+        input_dropout: rate of a Dropout ``input_dropout`` on the flattened input.
+        owner: names the network in the error raised when the input size is free.
+
+    Without the top (``spec.include_top=False``) the model ends at the last hidden layer.
+    """
+    if hidden or spec.include_top:
+        first = hidden[0][0] if hidden else "predictions"
+        require_fixed_size(spec, f"{owner}'s flatten before {first}")
+    x = keras.layers.Flatten(name="flatten")(x)
+    if input_dropout:
+        x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)
+    for index, (name, units) in enumerate(hidden, start=1):
+        x = layer(x, units, name=name)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=dropout_name.format(name=name, index=index))(x)
+    if spec.include_top:
+        x = spec.classifier(x)
+    return spec.model_from(inputs, x)
+
+
+def dense_top(
+    spec,
+    inputs,
+    x,
+    *,
+    hidden,
+    activation: str,
+    dropout: float = 0.0,
+    owner: str,
+    dropout_name: str = "{name}_dropout",
+) -> keras.Model:
+    """The model with the classic top on feature maps: `dense_stack` of Dense + ``activation``.
 
     ``hidden`` is a sequence of (layer name, units), e.g. VGG's ``(("fc1", 4096), ("fc2",
     4096))``, each followed by ``activation`` and dropout. The flatten needs a fixed input size
-    (``owner`` names the network in the error). Without the top, ``spec.pool`` ends the model.
+    (``owner`` names the network in the error). Without the top, ``spec.pool`` ends the model
+    at the feature maps.
     """
     if not spec.include_top:
         return spec.model_from(inputs, spec.pool(x))
-    require_fixed_size(spec, f"{owner}'s flatten before {hidden[0][0]}")
-    x = keras.layers.Flatten(name="flatten")(x)
-    for name, units in hidden:
-        x = dense_block(x, units, activation=activation, dropout=dropout, name=name)
-    return spec.model_from(inputs, spec.classifier(x))
+    return dense_stack(
+        spec,
+        inputs,
+        x,
+        hidden=hidden,
+        layer=hidden_dense(activation),
+        dropout=dropout,
+        dropout_name=dropout_name,
+        owner=owner,
+    )

@@ -22,7 +22,7 @@ from collections.abc import Callable
 import keras
 
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_choice, check_positive_int
+from zoo.validation import check_activation, check_bool, check_choice, check_positive_int
 
 TASKS = (
     "image_classification",
@@ -65,6 +65,23 @@ class ModelInfo:
         del model
         keras.backend.clear_session()
         return count
+
+    def to_dict(self) -> dict:
+        """The card as plain JSON-ready values (what ``zoo info --json`` prints)."""
+        return {
+            "name": self.name,
+            "aliases": list(self.aliases),
+            "family": self.family,
+            "task": self.task,
+            "paper": self.paper,
+            "year": self.year,
+            "default_input_shape": list(self.default_input_shape),
+            "min_input_size": self.min_input_size,
+            "default_num_classes": self.default_num_classes,
+            "description": self.description,
+            "num_params": self.num_params,
+            "config_arguments": list(self.config_arguments),
+        }
 
     @property
     def config_arguments(self) -> tuple[str, ...]:
@@ -152,6 +169,7 @@ def register_variant(name: str, builder: Callable, *, bind: dict, doc: str, hide
 
     variant.__signature__ = inspect.Signature(parameters)
     variant.__name__ = variant.__qualname__ = name
+    variant.__module__ = builder.__module__
     variant.__doc__ = doc
     return register(name, **card)(variant)
 
@@ -246,19 +264,6 @@ def _check_input_shape(info_: ModelInfo, input_shape) -> tuple:
     return input_shape
 
 
-def _check_classifier_activation(value):
-    if value is None:
-        return None
-    try:
-        keras.activations.get(value)
-    except (ValueError, TypeError):
-        raise ValueError(
-            f"classifier_activation must be None (logits) or a Keras activation name such as "
-            f"'softmax' or 'sigmoid', got {value!r}."
-        ) from None
-    return value
-
-
 def build(
     model: str,
     /,
@@ -300,8 +305,7 @@ def build(
         raise ValueError(f"num_classes does not apply to {info_.name!r} (task {info_.task!r}).")
     else:
         check_positive_int("num_classes", num_classes)
-    if not isinstance(include_top, bool):
-        raise ValueError(f"include_top must be True or False, got {include_top!r}.")
+    include_top = check_bool("include_top", include_top)
     check_choice("pooling", pooling, (None, "avg", "max"))
     if include_top and pooling is not None:
         raise ValueError(
@@ -321,7 +325,9 @@ def build(
         num_classes=num_classes,
         include_top=include_top,
         pooling=pooling,
-        classifier_activation=_check_classifier_activation(classifier_activation),
+        classifier_activation=check_activation(
+            "classifier_activation", classifier_activation, none="logits"
+        ),
         name=name or info_.name,
         include_preprocessing=bool(include_preprocessing),
     )

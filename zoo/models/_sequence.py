@@ -19,7 +19,7 @@ import numpy as np
 
 from zoo.layers import PeepholeLSTM
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_choice, check_number, check_positive_int
+from zoo.validation import check_bool, check_choice, check_positive_int, check_rate
 
 CELLS = {
     "simple_rnn": keras.layers.SimpleRNN,
@@ -71,8 +71,7 @@ def recurrent_layer(
     if cell in ("lstm", "gru"):
         kwargs["use_cudnn"] = cudnn_choice()
     if cell == "gru":
-        if not isinstance(reset_after, bool):
-            raise ValueError(f"reset_after must be True or False, got {reset_after!r}.")
+        reset_after = check_bool("reset_after", reset_after)
         kwargs["reset_after"] = reset_after
     return CELLS[cell](units, **kwargs)
 
@@ -85,7 +84,7 @@ def recurrent_stack(
     Layers are named ``f"{prefix}{cell}{i}"`` (and ``f"{prefix}dropout{i}"``), i from 1.
     """
     num_layers = check_positive_int("num_layers", num_layers)
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    dropout = check_rate("dropout", dropout)
     layers = []
     for index in range(1, num_layers + 1):
         layers.append(

@@ -22,7 +22,7 @@ from zoo.layers import LocalResponseNormalization
 from zoo.models._blocks import check_activation_name, conv_bn, dense_top
 from zoo.models._registry import register
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_number, check_positive_int
+from zoo.validation import check_positive_int, check_rate
 
 # (name, filters, kernel, stride, padding, grouped, LRN, max-pool after)
 _CONV_LAYERS = (
@@ -64,7 +64,7 @@ def alexnet(
     """
     groups = check_positive_int("groups", groups)
     check_activation_name("activation", activation)
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    dropout = check_rate("dropout", dropout)
     inputs, x = spec.inputs()
     for name, filters, kernel, stride, padding, grouped, lrn, pool in _CONV_LAYERS:
         x = conv_bn(

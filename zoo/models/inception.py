@@ -21,7 +21,7 @@ from zoo.layers import LocalResponseNormalization
 from zoo.models._blocks import check_activation_name, conv_bn, dense_block, global_pool_top
 from zoo.models._registry import register
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_number
+from zoo.validation import check_bool, check_rate
 
 
 class Conv(typing.NamedTuple):
@@ -179,10 +179,9 @@ def googlenet(
 
     Example: ``zoo.build("googlenet", aux_logits=True, num_classes=10)``.
     """
-    if not isinstance(aux_logits, bool):
-        raise ValueError(f"aux_logits must be True or False, got {aux_logits!r}.")
+    aux_logits = check_bool("aux_logits", aux_logits)
     check_activation_name("activation", activation)
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    dropout = check_rate("dropout", dropout)
     if aux_logits and not spec.include_top:
         raise ValueError("aux_logits=True needs include_top=True (the heads are classifiers).")
     if aux_logits and any(d is None or d < _AUX_MIN_SIZE for d in spec.input_shape[:-1]):

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import keras
 
+from zoo.models._blocks import check_activation_name, conv_bn, dense_top
 from zoo.models._registry import register
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_activation, check_choice
+from zoo.validation import check_choice
 
 _SUBSAMPLING = {"avg": keras.layers.AveragePooling2D, "max": keras.layers.MaxPooling2D}
 
@@ -37,23 +38,26 @@ def lenet5(spec: BuildSpec, *, activation: str = "tanh", subsampling: str = "avg
     The minimum input is 16x16: 16 -> C1 12 -> S2 6 -> C3 2 -> S4 1.
 
     Args:
-        activation: activation of the hidden layers (the paper's is a scaled tanh).
+        activation: activation of the hidden layers C1, C3, C5 and F6 (the paper's is a scaled
+            tanh): a name of `zoo.models._blocks.ACTIVATIONS` (``"relu"``, ``"leaky_relu"``,
+            ``"crelu"``, ``"maxout"``, ...) or any Keras activation. Each layer is linear and
+            followed by its activation ``<layer>_act`` (``c1_act``, ...).
         subsampling: ``"avg"`` (the paper's subsampling) or ``"max"`` pooling.
 
     Example: ``zoo.build("lenet5", num_classes=10)``.
     """
-    check_activation("activation", activation)
+    check_activation_name("activation", activation)
     pool = _SUBSAMPLING[check_choice("subsampling", subsampling, tuple(_SUBSAMPLING))]
     inputs, x = spec.inputs()
-    x = keras.layers.Conv2D(6, 5, activation=activation, name="c1")(x)
+    x = conv_bn(x, 6, 5, padding="valid", activation=activation, batch_norm=False, name="c1")
     x = pool(2, name="s2")(x)
-    x = keras.layers.Conv2D(16, 5, activation=activation, name="c3")(x)
+    x = conv_bn(x, 16, 5, padding="valid", activation=activation, batch_norm=False, name="c3")
     x = pool(2, name="s4")(x)
-    if spec.include_top:
-        x = keras.layers.Flatten(name="flatten")(x)
-        x = keras.layers.Dense(120, activation=activation, name="c5")(x)
-        x = keras.layers.Dense(84, activation=activation, name="f6")(x)
-        x = spec.classifier(x)
-    else:
-        x = spec.pool(x)
-    return spec.model_from(inputs, x)
+    return dense_top(
+        spec,
+        inputs,
+        x,
+        hidden=(("c5", 120), ("f6", 84)),
+        activation=activation,
+        owner="LeNet-5",
+    )

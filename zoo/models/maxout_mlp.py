@@ -9,12 +9,20 @@ layers. 1,233,610 parameters on 28x28x1 with 10 classes.
 
 from __future__ import annotations
 
+import functools
+
 import keras
 
 from zoo.layers import MaxoutDense
+from zoo.models._blocks import dense_stack
 from zoo.models._registry import register
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_number, check_positive_int, check_positive_int_list
+from zoo.validation import check_positive_int, check_positive_int_list, check_rate
+
+
+def _maxout_dense(x, units: int, *, name: str, num_pieces: int):
+    """A hidden layer of `dense_stack`: ``units`` maxout units of ``num_pieces`` pieces."""
+    return MaxoutDense(units, num_pieces=num_pieces, name=name)(x)
 
 
 @register(
@@ -46,16 +54,17 @@ def maxout_mlp(
     """
     hidden_units = check_positive_int_list("hidden_units", hidden_units)
     num_pieces = check_positive_int("num_pieces", num_pieces)
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
-    input_dropout = check_number("input_dropout", input_dropout, low=0.0, high=1.0, high_open=True)
+    dropout = check_rate("dropout", dropout)
+    input_dropout = check_rate("input_dropout", input_dropout)
     inputs, x = spec.inputs()
-    x = keras.layers.Flatten(name="flatten")(x)
-    if input_dropout:
-        x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)
-    for index, units in enumerate(hidden_units, start=1):
-        x = MaxoutDense(units, num_pieces=num_pieces, name=f"maxout{index}")(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dropout{index}")(x)
-    if spec.include_top:
-        x = spec.classifier(x)
-    return spec.model_from(inputs, x)
+    return dense_stack(
+        spec,
+        inputs,
+        x,
+        hidden=[(f"maxout{index}", units) for index, units in enumerate(hidden_units, start=1)],
+        layer=functools.partial(_maxout_dense, num_pieces=num_pieces),
+        dropout=dropout,
+        input_dropout=input_dropout,
+        dropout_name="dropout{index}",
+        owner="the maxout MLP",
+    )

@@ -7,25 +7,26 @@ from __future__ import annotations
 
 import keras
 
+from zoo.models._blocks import check_activation_name, dense_stack, hidden_dense
 from zoo.models._registry import register
 from zoo.models._spec import BuildSpec
-from zoo.validation import (
-    check_activation,
-    check_number,
-    check_positive_int_list,
-)
+from zoo.validation import check_positive_int_list, check_rate
 
 
-def _dense_stack(spec: BuildSpec, hidden_units, activation: str, dropout: float) -> keras.Model:
+def _mlp(spec: BuildSpec, hidden_units, activation: str, dropout: float) -> keras.Model:
+    """Flatten, hidden layers ``hidden{i}`` (Dense + activation, ``dropout{i}``), classifier."""
     inputs, x = spec.inputs()
-    x = keras.layers.Flatten(name="flatten")(x)
-    for index, units in enumerate(hidden_units, start=1):
-        x = keras.layers.Dense(units, activation=activation, name=f"hidden{index}")(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dropout{index}")(x)
-    if spec.include_top:
-        x = spec.classifier(x)
-    return spec.model_from(inputs, x)
+    hidden = [(f"hidden{index}", units) for index, units in enumerate(hidden_units, start=1)]
+    return dense_stack(
+        spec,
+        inputs,
+        x,
+        hidden=hidden,
+        layer=hidden_dense(activation),
+        dropout=dropout,
+        dropout_name="dropout{index}",
+        owner="the MLP",
+    )
 
 
 @register(
@@ -41,7 +42,7 @@ def _dense_stack(spec: BuildSpec, hidden_units, activation: str, dropout: float)
 )
 def softmax_regression(spec: BuildSpec) -> keras.Model:
     """Softmax regression: flatten, then one dense layer with softmax, p = softmax(Wx + b)."""
-    return _dense_stack(spec, (), "linear", 0.0)
+    return _mlp(spec, (), "linear", 0.0)
 
 
 @register(
@@ -68,12 +69,15 @@ def mlp(
 
     Args:
         hidden_units: widths of the hidden layers, e.g. ``[500]`` or ``[256, 128]``.
-        activation: Keras activation of the hidden layers (``"sigmoid"``, ``"relu"``, ...).
+        activation: activation of the hidden layers: a name of the block table
+            (`zoo.models._blocks.ACTIVATIONS`: ``"relu"``, ``"leaky_relu"``, ``"prelu"``,
+            ``"maxout"``, ...) or any Keras activation (``"sigmoid"``, ``"tanh"``, ...). Each
+            hidden layer is a linear Dense ``hidden{i}`` and its activation ``hidden{i}_act``.
         dropout: rate of the Dropout after each hidden layer, in [0, 1).
 
     Example: ``zoo.build("mlp", hidden_units=[256, 128], activation="relu")``.
     """
     hidden_units = check_positive_int_list("hidden_units", hidden_units)
-    check_activation("activation", activation)
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
-    return _dense_stack(spec, hidden_units, activation, dropout)
+    check_activation_name("activation", activation)
+    dropout = check_rate("dropout", dropout)
+    return _mlp(spec, hidden_units, activation, dropout)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import keras
 
+from zoo.models._blocks import check_activation_name, conv_bn, dense_top
 from zoo.models._registry import register
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_activation, check_number
+from zoo.validation import check_rate
 
 
 @register(
@@ -28,25 +29,28 @@ def mnist_cnn(spec: BuildSpec, *, activation: str = "relu", dropout: float = 0.0
     """Two 5x5 conv + max-pool stages (32, 64 filters), a 1024-unit dense layer, softmax.
 
     Args:
-        activation: activation after each convolution and the dense layer.
+        activation: activation after each convolution and the dense layer: a name of
+            `zoo.models._blocks.ACTIVATIONS` (``"relu"``, ``"prelu"``, ``"maxout"``, ...) or any
+            Keras activation, applied as a layer ``<layer>_act`` after the linear layer.
         dropout: Dropout rate before the classifier, in [0, 1) (the lecture uses none; the
             TensorFlow tutorial used 0.5).
 
     Example: ``zoo.build("mnist_cnn")``.
     """
-    check_activation("activation", activation)
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    check_activation_name("activation", activation)
+    dropout = check_rate("dropout", dropout)
     inputs, x = spec.inputs()
-    x = keras.layers.Conv2D(32, 5, padding="same", activation=activation, name="conv1")(x)
+    x = conv_bn(x, 32, 5, activation=activation, batch_norm=False, name="conv1")
     x = keras.layers.MaxPooling2D(2, name="pool1")(x)
-    x = keras.layers.Conv2D(64, 5, padding="same", activation=activation, name="conv2")(x)
+    x = conv_bn(x, 64, 5, activation=activation, batch_norm=False, name="conv2")
     x = keras.layers.MaxPooling2D(2, name="pool2")(x)
-    if spec.include_top:
-        x = keras.layers.Flatten(name="flatten")(x)
-        x = keras.layers.Dense(1024, activation=activation, name="fc1")(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name="dropout")(x)
-        x = spec.classifier(x)
-    else:
-        x = spec.pool(x)
-    return spec.model_from(inputs, x)
+    return dense_top(
+        spec,
+        inputs,
+        x,
+        hidden=(("fc1", 1024),),
+        activation=activation,
+        dropout=dropout,
+        dropout_name="dropout",
+        owner="the MNIST CNN",
+    )

@@ -29,7 +29,7 @@ import keras
 from zoo.models._blocks import activate, check_activation_name, conv_bn, global_pool_top
 from zoo.models._registry import register
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_number, check_positive_int
+from zoo.validation import check_number, check_positive_int, check_rate
 
 STEM_FILTERS = 32
 # (pointwise filters, depthwise stride) of the 13 depthwise separable layers (the table).
@@ -102,7 +102,7 @@ def mobilenet(
     """
     alpha = check_number("alpha", alpha, low=0.0, low_open=True)
     depth_multiplier = check_positive_int("depth_multiplier", depth_multiplier)
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    dropout = check_rate("dropout", dropout)
     check_activation_name("activation", activation)
 
     def width(filters):

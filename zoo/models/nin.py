@@ -22,7 +22,7 @@ import keras
 from zoo.models._blocks import check_activation_name, conv_bn
 from zoo.models._registry import register
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_number
+from zoo.validation import check_rate
 
 # Per mlpconv block: its convolutions (filters, kernel) and the 3x3/2 pooling after it. The
 # last block's last convolution is the classifier (one map per class), built in the top.
@@ -59,7 +59,7 @@ def nin(spec: BuildSpec, *, activation: str = "relu", dropout: float = 0.5) -> k
     Example: ``zoo.build("nin", activation="prelu")``.
     """
     check_activation_name("activation", activation)
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    dropout = check_rate("dropout", dropout)
     inputs, x = spec.inputs()
     index = 0
     for block, (convolutions, pool) in enumerate(MLPCONV_BLOCKS, start=1):

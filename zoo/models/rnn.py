@@ -28,7 +28,7 @@ import keras
 from zoo.models._registry import register_variant
 from zoo.models._sequence import CELLS, SEQUENCE_TASKS, recurrent_layer, sequence_inputs
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_choice, check_number, check_positive_int
+from zoo.validation import check_bool, check_choice, check_positive_int, check_rate
 
 
 def sequence_model(
@@ -67,9 +67,8 @@ def sequence_model(
     """
     units = check_positive_int("units", units)
     num_layers = check_positive_int("num_layers", num_layers)
-    if not isinstance(bidirectional, bool):
-        raise ValueError(f"bidirectional must be True or False, got {bidirectional!r}.")
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    bidirectional = check_bool("bidirectional", bidirectional)
+    dropout = check_rate("dropout", dropout)
     check_choice("task", task, SEQUENCE_TASKS)
     check_choice("cell", cell, tuple(CELLS))
     inputs, x = sequence_inputs(spec, vocab_size, embedding_dim)

@@ -18,7 +18,7 @@ from zoo.layers import MaskedMaxOverTime, PaddingMask
 from zoo.models._registry import register
 from zoo.models._sequence import check_token_input
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_number, check_positive_int, check_positive_int_list
+from zoo.validation import check_number, check_positive_int, check_positive_int_list, check_rate
 
 
 @register(
@@ -66,7 +66,7 @@ def text_cnn(
             f"filter_sizes must be distinct widths, at least one, got {filter_sizes!r}."
         )
     num_filters = check_positive_int("num_filters", num_filters)
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    dropout = check_rate("dropout", dropout)
     if max_norm is not None:
         max_norm = check_number("max_norm", max_norm, low=0.0, low_open=True)
     check_token_input(spec)

@@ -24,7 +24,7 @@ from zoo.layers import LocalResponseNormalization
 from zoo.models._blocks import check_activation_name, conv_bn, dense_top
 from zoo.models._registry import register_variant
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_number
+from zoo.validation import check_bool, check_rate
 
 # Table 1 of the paper, one list per stage (each stage ends with a 2x2/2 max-pool).
 CONFIGS = {
@@ -88,10 +88,9 @@ def vgg(
     dropout: float = 0.5,
 ) -> keras.Model:
     """VGG configuration ``configuration`` (a key of `CONFIGS`), read from the table."""
-    if not isinstance(batch_norm, bool):
-        raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}.")
+    batch_norm = check_bool("batch_norm", batch_norm)
     check_activation_name("activation", activation)
-    dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+    dropout = check_rate("dropout", dropout)
     inputs, x = spec.inputs()
     for stage, layers in enumerate(CONFIGS[configuration], start=1):
         convs = 0
