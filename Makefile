@@ -9,8 +9,9 @@ BACKENDS_STAMP := $(VENV)/.installed-backends
 # every registered model running forward (test_models) with the blocks and loading. The family
 # files check architecture arithmetic (counts, shapes), which does not depend on the backend, at
 # several minutes per backend (JAX compiles every model anew): the TF run covers them.
+# test_export_backends.py: every export format written and verified, or refused, per backend.
 BACKEND_SUITES := tests/layers tests/zoo/test_models.py tests/zoo/test_blocks.py \
-	tests/zoo/test_loading.py
+	tests/zoo/test_loading.py tests/zoo/test_export_backends.py
 
 .PHONY: demo test test-backends bench lint clean
 

@@ -1,4 +1,5 @@
-"""Start-up cost: ``import zoo`` relative to ``import keras``, and ``zoo.build`` of every model.
+"""Start-up cost: ``import zoo`` relative to ``import keras``, the card commands relative to
+``zoo --help``, and ``zoo.build`` of every model.
 
     python -m benchmarks.startup [--tiny] [--json PATH] [--repeats N] [--all]
 
@@ -9,6 +10,11 @@ round by round, under the current backend:
 - ``zoo``: ``import keras, zoo`` (the public names load lazily);
 - ``zoo_registry``: ``import keras, zoo; zoo.list_models()`` (every family module and
   ``zoo.layers``: what ``zoo.build`` needs). Target: it adds < 1 s to ``import keras``.
+
+The ``zoo`` commands that answer from the recorded cards (`zoo.models._cards`: no Keras, no
+build) are timed the same way, as fresh ``python -m zoo ...`` processes interleaved with
+``zoo --help`` (argument parsing only): ``zoo list``, ``zoo list --json`` and ``zoo info
+resnet50``, each reported as its ratio to ``zoo --help``. Target: each <= 1.5x.
 
 Builds are timed in this process at each model's default configuration (target < 2 s each;
 resnet1202 is left out unless ``--all``); models with a keras.applications twin
@@ -42,12 +48,21 @@ IMPORTS = {
     "zoo_registry": "import keras, zoo; zoo.list_models()",
 }
 IMPORT_TARGET_SECONDS = 1.0
+# The CLI commands timed against `zoo --help` (the first), as fresh processes.
+COMMANDS = {
+    "zoo --help": ("--help",),
+    "zoo list": ("list",),
+    "zoo list --json": ("list", "--json"),
+    "zoo info resnet50": ("info", "resnet50"),
+}
+COMMAND_TARGET_RATIO = 1.5
 BUILD_TARGET_SECONDS = 2.0
 SLOW_BY_DESIGN = ("resnet1202",)  # 4,000 layers; exempt from the build target
 
 SIZES = {
     "default": {
         "imports": tuple(IMPORTS),
+        "commands": tuple(COMMANDS),
         "models": None,
         "repeats": 5,
         "warmup": 1,
@@ -55,6 +70,7 @@ SIZES = {
     },
     "tiny": {
         "imports": ("keras", "zoo_registry"),
+        "commands": tuple(COMMANDS),  # no Keras in any of them: a fraction of a second each
         "models": ("lenet5", "mlp"),
         "repeats": 1,
         "warmup": 0,
@@ -63,16 +79,16 @@ SIZES = {
 }
 
 
-def _python(code: str):
+def _python(*arguments: str):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": keras.backend.backend()}
-    command = [sys.executable, "-c", code]
+    command = [sys.executable, *arguments]
     return lambda: subprocess.run(command, env=env, check=True, capture_output=True)
 
 
 def import_times(names, *, repeats: int, warmup: int = 1) -> dict:
     """Seconds of each import command in fresh processes, and each one's cost over keras'."""
     times = bench.time_interleaved(
-        {name: _python(IMPORTS[name]) for name in names}, repeats=repeats, warmup=warmup
+        {name: _python("-c", IMPORTS[name]) for name in names}, repeats=repeats, warmup=warmup
     )
     results = {"seconds": harness.summarize(times)}
     for name in names:
@@ -85,6 +101,24 @@ def import_times(names, *, repeats: int, warmup: int = 1) -> dict:
     added = results["zoo_registry"]["added_seconds"]["median"]
     results["target_added_seconds"] = IMPORT_TARGET_SECONDS
     results["meets_target"] = added < IMPORT_TARGET_SECONDS
+    return results
+
+
+def command_times(names, *, repeats: int, warmup: int = 1) -> dict:
+    """Seconds of each `COMMANDS` entry as a fresh ``python -m zoo`` process, and each one's
+    ratio to ``zoo --help`` (the first; included whatever ``names`` says)."""
+    baseline = next(iter(COMMANDS))
+    names = [baseline, *(name for name in names if name != baseline)]
+    times = bench.time_interleaved(
+        {name: _python("-m", "zoo", *COMMANDS[name]) for name in names},
+        repeats=repeats,
+        warmup=warmup,
+    )
+    results = {"seconds": harness.summarize(times), "target_ratio": COMMAND_TARGET_RATIO}
+    for name in names[1:]:
+        ratio = bench.paired_ratio(times[name], times[baseline])
+        results[name] = {"ratio": ratio, "meets_target": ratio["median"] <= COMMAND_TARGET_RATIO}
+    results["meets_target"] = all(results[name]["meets_target"] for name in names[1:])
     return results
 
 
@@ -122,6 +156,7 @@ def run(*, tiny=False, repeats=None, include_all=False) -> dict:
         mode="tiny" if tiny else "default",
         repeats=repeats,
         imports=import_times(sizes["imports"], repeats=repeats, warmup=sizes["warmup"]),
+        commands=command_times(sizes["commands"], repeats=repeats, warmup=sizes["warmup"]),
         builds=build_times(models, repeats=sizes["build_repeats"]),
         build_target_seconds=BUILD_TARGET_SECONDS,
     )
@@ -138,6 +173,19 @@ def format_table(data: dict) -> str:
         extra = imports.get(name)
         if extra:
             line += f"{extra['added_seconds']['median']:>10.2f}{extra['ratio']['median']:>8.2f}"
+        lines.append(line)
+    commands = data["commands"]
+    lines += [
+        "",
+        f"{'command':<22}{'seconds':>10}{'ratio':>8}  (target <= "
+        f"{commands['target_ratio']}x zoo --help)",
+    ]
+    for name, stats in commands["seconds"].items():
+        line = f"{name:<22}{stats['median']:>10.2f}"
+        extra = commands.get(name)
+        if extra:
+            missed = "" if extra["meets_target"] else "  (missed)"
+            line += f"{extra['ratio']['median']:>8.2f}{missed}"
         lines.append(line)
     lines += ["", f"{'zoo.build':<22}{'seconds':>10}{'keras s':>10}{'ratio':>8}"]
     for name, result in data["builds"].items():

@@ -68,7 +68,7 @@ def main(argv=None) -> int:
     print("best hyperparameters: " + ", ".join(f"{k}={v}" for k, v in best.items()))
     _, accuracy = result.best_model().evaluate(x_test, y_test, verbose=0)
     print(
-        f"best trial {result.best_trial.trial_id}: val_accuracy {result.best_score:.4f}, "
+        f"best trial {result.best_trial.number}: val_accuracy {result.best_score:.4f}, "
         f"test accuracy {accuracy:.4f}"
     )
     return 0

@@ -24,6 +24,16 @@ def _fresh_keras_state():
 
 
 @pytest.fixture
+def umask_022():
+    """The umask 022 of most systems for the test (export permissions), restored after."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.fixture
 def shared_data():
     """The checksummed real data sets in ../shared/data (the test skips when absent)."""
     if not SHARED_DATA.is_dir():

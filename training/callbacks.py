@@ -369,6 +369,12 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         state["weights_path"] = weights
         return state
 
+    def epochs_done(self) -> int:
+        """The epochs the saved state holds: the epoch `restore` resumes at (0 without a state;
+        `CheckpointError` for a damaged one, as `read_state`)."""
+        state = self.read_state()
+        return 0 if state is None else state["epoch"]
+
     def restore(self, model) -> int:
         """Load the saved state into a compiled ``model``; returns the epoch to resume at."""
         state = self.read_state()

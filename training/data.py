@@ -308,10 +308,60 @@ def source_folder(name: str, source_dir=None) -> pathlib.Path | None:
 # tensorflow-datasets.
 
 
+# What the original files of each tensorflow-datasets set are, for the offline hint.
+_SOURCE_FILES = {
+    "mnist": "the four IDX .gz files",
+    "fashion_mnist": "the four IDX .gz files",
+    "cifar10": "cifar-10-batches-py/",
+    "cifar100": "cifar-100-python/",
+    "imdb_reviews": "aclImdb/",
+    "tiny_shakespeare": "input.txt",
+}
+
+
+def _download_errors() -> tuple[type[BaseException], ...]:
+    """What tensorflow-datasets raises when it cannot reach a download server: requests'
+    errors (no network, DNS, TLS, HTTP status), urllib's (ftp) and tfds' own DownloadError."""
+    import urllib.error
+
+    errors: list[type[BaseException]] = [urllib.error.URLError, ConnectionError, TimeoutError]
+    try:
+        import requests
+
+        errors.append(requests.exceptions.RequestException)
+    except ImportError:  # tensorflow-datasets depends on requests; be safe all the same
+        pass
+    try:
+        from tensorflow_datasets.core.download.util import DownloadError
+
+        errors.append(DownloadError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def _tfds_load(name: str, data_dir, **options):
+    """``tfds.load`` (downloading and preparing the data set when ``data_dir`` lacks it); a
+    download that fails on the network becomes one ValueError line naming the offline way."""
+    import tensorflow_datasets as tfds
+
+    try:
+        return tfds.load(name, data_dir=data_dir, **options)
+    except _download_errors() as error:
+        reason = " ".join(str(error).split())
+        reason = reason if len(reason) <= 160 else reason[:157] + "..."
+        raise ValueError(
+            f"tensorflow-datasets could not download {name!r} ({type(error).__name__}: "
+            f"{reason}). Offline, read the original files from a folder instead: "
+            f"source_dir=DIR (zoo train/tune: --source-dir DIR, or ${SOURCE_DIR_ENV} holding "
+            f"a {name.replace('_', '-')}/ folder) with {_SOURCE_FILES[name]}."
+        ) from error
+
+
 def _tfds_numpy(name: str, split: str, data_dir):
     import tensorflow_datasets as tfds
 
-    dataset = tfds.load(name, split=split, as_supervised=True, data_dir=data_dir)
+    dataset = _tfds_load(name, data_dir, split=split, as_supervised=True)
     chunks = list(tfds.as_numpy(dataset.batch(8192)))
     if not chunks:
         raise ValueError(f"tensorflow-datasets returned no examples for {name!r} {split!r}.")
@@ -323,7 +373,7 @@ def _tfds_shakespeare(data_dir) -> dict[str, str]:
 
     texts = {}
     for split in DATASETS["tiny_shakespeare"].splits:
-        dataset = tfds.load("tiny_shakespeare", split=split, data_dir=data_dir)
+        dataset = _tfds_load("tiny_shakespeare", data_dir, split=split)
         texts[split] = "".join(
             example["text"].decode("utf-8") for example in tfds.as_numpy(dataset)
         )

@@ -187,7 +187,7 @@ def _trim_history(path, epochs_done: int) -> None:
 def fit(
     model: keras.Model,
     train,
-    validation=None,
+    validation_data=None,
     *,
     epochs: int,
     optimizer="sgd",
@@ -204,6 +204,7 @@ def fit(
     callbacks=(),
     loss=None,
     verbose="auto",
+    validation=None,  # the earlier keyword spelling of validation_data, still accepted
 ) -> keras.callbacks.History:
     """Compile ``model`` for classification and train it; returns Keras' ``History``.
 
@@ -232,7 +233,8 @@ def fit(
     Args:
         model: a Keras model (e.g. from ``zoo.build``).
         train: a ``tf.data.Dataset`` of ``(inputs, labels)`` batches.
-        validation: optional data set evaluated after every epoch.
+        validation_data: optional data set evaluated after every epoch (Keras' own name; also
+            the third positional argument).
         epochs: number of passes over ``train``.
         optimizer: a lecture optimizer name (see `zoo.training.recipe.make_optimizer`) or a
             Keras optimizer.
@@ -258,6 +260,14 @@ def fit(
     Example: ``zoo.training.fit(zoo.build("lenet5"), train, epochs=15, learning_rate=0.05,
     schedule="cosine", checkpoint_dir="runs/lenet5")``.
     """
+    if validation is not None:
+        if validation_data is not None:
+            raise ValueError(
+                "fit got both validation_data= and validation= (the same argument under its "
+                "earlier name); pass validation_data= only."
+            )
+        validation_data = validation
+    validation = validation_data
     epochs = check_positive_int("epochs", epochs)
     user_callbacks = list(callbacks)
     steps = recipe.steps_per_epoch(train)

@@ -7,19 +7,33 @@ compiles it with the training recipe `zoo.training.recipe` (the one `zoo.trainin
 safety callbacks (learning rate logged, ``TerminateOnNaN``), then calls ``model.fit``. Any
 hyperparameter can be fixed by keyword (declared with ``hp.Fixed``), and a builder knob outside
 the space can be given a constant value.
+
+``build`` runs before keras-tuner hands over the data, so it compiles for class-id labels
+(sparse cross-entropy); ``fit`` looks at the labels and, when they are one-hot (e.g.
+``data.load(..., one_hot=True)``), compiles the model again for them (categorical
+cross-entropy, `zoo.training.recipe.default_loss`) and remembers it, so later builds (the next
+trials, ``tuner.load_model``) compile for one-hot labels at once.
+
+A trial shorter than its schedule's minimum length (``one_cycle`` needs pct_start x steps > 1,
+4 steps with the default pct_start 0.3) trains at the constant ``learning_rate`` instead, with a
+warning: the schedule cannot be drawn over so few steps, and keras-tuner would otherwise record
+every such trial as failed.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 
 import keras
 import keras_tuner
+import numpy as np
 
 from zoo.models import _registry as registry
 from zoo.training import recipe
 from zoo.tuning import spaces
+from zoo.validation import check_positive_int
 
 
 class ZooHyperModel(keras_tuner.HyperModel):
@@ -39,11 +53,18 @@ class ZooHyperModel(keras_tuner.HyperModel):
         fixed: Mapping | None = None,
     ):
         self.info = registry.info(name)
-        self.input_shape = input_shape
+        self.input_shape = _checked_input_shape(input_shape)
+        if num_classes is not None:
+            if self.info.default_num_classes is None:
+                raise ValueError(
+                    f"num_classes does not apply to {self.info.name!r} (task {self.info.task!r})."
+                )
+            num_classes = check_positive_int("num_classes", num_classes)
         self.num_classes = num_classes
-        self.seed = seed
+        self.seed = None if seed is None else check_positive_int("seed", seed, minimum=0)
         self.distribution = None
         self._example_counts = {}
+        self._labels = None  # a data set whose labels look like the last fit's (one-hot or ids)
         space = spaces.space_for(self.info)
         knobs = set(self.info.config_arguments)
         fixed = dict(fixed or {})
@@ -66,7 +87,23 @@ class ZooHyperModel(keras_tuner.HyperModel):
                     f"Hyperparameter {key!r} of {self.info.name!r} must be "
                     f"{_allowed(param)}; got {value!r}."
                 )
+        self._check_fixed_rate()
         super().__init__(name=f"zoo_{self.info.name}")
+
+    def _check_fixed_rate(self) -> None:
+        """Refuse a learning rate fixed for another optimizer than the fixed one (it would be
+        silently unused: each optimizer group has its own rate hyperparameter)."""
+        optimizer = self.fixed.get("optimizer")
+        if optimizer is None:
+            return
+        own = spaces.learning_rate_key(optimizer)
+        rates = {"learning_rate", *spaces.LEARNING_RATES.values()}
+        unused = sorted(rates.intersection(self.fixed) - {own})
+        if unused:
+            raise ValueError(
+                f"Hyperparameter {unused[0]!r} of {self.info.name!r} is not used with optimizer "
+                f"{optimizer!r}, whose learning rate is {own!r}; fix {own!r} instead."
+            )
 
     def logged_metrics(self, validation: bool) -> tuple[str, ...]:
         """The names ``model.fit`` logs for this model (with ``val_`` ones given validation)."""
@@ -126,10 +163,10 @@ class ZooHyperModel(keras_tuner.HyperModel):
         return recipe.compile_model(
             model,
             optimizer=values["optimizer"],
-            learning_rate=values["learning_rate"],
+            learning_rate=_learning_rate(values),
             momentum=0.0 if momentum is None else momentum,
             weight_decay=values["weight_decay"],
-            loss=recipe.default_loss(model, task=self.info.task),
+            loss=recipe.default_loss(model, self._labels, task=self.info.task),
             metrics=recipe.metrics_for(self.info.task),
         )
 
@@ -154,17 +191,35 @@ class ZooHyperModel(keras_tuner.HyperModel):
         else:
             kwargs["batch_size"] = batch_size
             steps = math.ceil(len(data) / batch_size)
+        self._compile_for_labels(model, data, args, kwargs)
         if values["schedule"] != "constant":
             epochs = kwargs.get("epochs", 1) - kwargs.get("initial_epoch", 0)
-            model.optimizer.learning_rate = recipe.run_schedule(
-                values["schedule"],
-                learning_rate=values["learning_rate"],
-                total_steps=max(2, epochs * steps),
+            schedule = _trial_schedule(
+                values["schedule"], _learning_rate(values), max(1, epochs * steps)
             )
+            if schedule is not None:
+                model.optimizer.learning_rate = schedule
         # The run's safety nets, as in zoo.training.fit: the learning rate in the logs, and a
         # trial whose loss turns NaN stops (keras-tuner then records its last finite score).
         kwargs["callbacks"] = [*recipe.run_callbacks(), *kwargs.get("callbacks", [])]
         return model.fit(*args, **kwargs)
+
+    def _compile_for_labels(self, model, data, args, kwargs) -> None:
+        """Compile ``model`` again when the labels of ``data`` need another loss than the one
+        `build` chose (one-hot labels: categorical cross-entropy), and remember their kind."""
+        labels = data if _is_dataset(data) else _label_probe(args, kwargs)
+        if labels is None:
+            return
+        self._labels = labels
+        loss = recipe.default_loss(model, labels, task=self.info.task)
+        if type(loss) is type(model.loss):
+            return
+        model.compile(
+            optimizer=model.optimizer,
+            loss=loss,
+            metrics=recipe.metrics_for(self.info.task),
+            jit_compile=model.jit_compile,
+        )
 
     def _batched(self, dataset, batch_size: int, whole: bool):
         """``(dataset in batches of batch_size with its length known to Keras, length)``."""
@@ -177,6 +232,52 @@ class ZooHyperModel(keras_tuner.HyperModel):
         steps = examples // batch_size if whole else math.ceil(examples / batch_size)
         batched = dataset.rebatch(batch_size, drop_remainder=whole)
         return batched.apply(tf.data.experimental.assert_cardinality(steps)), steps
+
+
+def _learning_rate(values: Mapping) -> float:
+    """The rate of the trial's optimizer (Adadelta's is its own hyperparameter)."""
+    return values[spaces.learning_rate_key(values["optimizer"])]
+
+
+def _trial_schedule(name: str, learning_rate: float, total_steps: int):
+    """The schedule ``name`` over a trial of ``total_steps``, or None (a constant rate, with a
+    warning) when the trial is shorter than the schedule's minimum length."""
+    try:
+        return recipe.run_schedule(name, learning_rate=learning_rate, total_steps=total_steps)
+    except ValueError as error:
+        warnings.warn(
+            f"schedule {name!r} cannot span a trial of {total_steps} step(s) ({error}); the "
+            f"trial trains at the constant rate {learning_rate:.4g}.",
+            stacklevel=3,
+        )
+        return None
+
+
+def _checked_input_shape(input_shape):
+    """``input_shape`` as a tuple of positive ints (None for a free dimension), or None."""
+    if input_shape is None:
+        return None
+    if not isinstance(input_shape, (tuple, list)) or not input_shape:
+        raise ValueError(
+            "input_shape must be a tuple of positive integers (None for a free dimension), "
+            f"got {input_shape!r}."
+        )
+    for axis, size in enumerate(input_shape):
+        if size is not None:
+            check_positive_int(f"input_shape[{axis}]", size)
+    return tuple(input_shape)
+
+
+def _label_probe(args, kwargs):
+    """A one-example data set with the labels of ``fit``'s ``(x, y)`` arrays, for
+    `zoo.training.recipe.default_loss` (which reads a data set's label spec); None without y."""
+    labels = args[1] if len(args) > 1 else kwargs.get("y")
+    if labels is None or not hasattr(labels, "__len__") or len(labels) == 0:
+        return None
+    import tensorflow as tf
+
+    first = np.asarray(labels[:1])
+    return tf.data.Dataset.from_tensor_slices((np.zeros(1, np.float32), first)).batch(1)
 
 
 def _allowed(param) -> str:
@@ -211,12 +312,19 @@ def hypermodel(
     training hyperparameters (`zoo.tuning.spaces.TRAINING_SPACE`: optimizer, log-scale learning
     rate, momentum, L2 weight decay, dropout, initializer, batch size, schedule). Defaults are
     the builder's, so ``build(keras_tuner.HyperParameters())`` is the paper's configuration
-    trained with `zoo.training.fit`'s defaults.
+    trained with `zoo.training.fit`'s defaults. Adadelta's rate is ``adadelta_learning_rate``
+    (around 1.0), the others' ``learning_rate`` (`zoo.tuning.spaces.LEARNING_RATES`).
+
+    Bad arguments raise ``ValueError`` here, before any trial (as keras-tuner's own classes do):
+    an unknown model, a ``num_classes`` < 1 (or one for a model without classes), an
+    ``input_shape`` that is not positive integers, an unknown or ill-typed fixed value, or a
+    learning rate fixed for another optimizer than the fixed one (``learning_rate`` with
+    ``optimizer="adadelta"``, whose rate is ``adadelta_learning_rate``).
 
     Args:
         name: a registered model name or alias.
         input_shape: the model's input shape (default: the paper's).
-        num_classes: classifier size (default: the model's).
+        num_classes: classifier size, >= 1 (default: the model's).
         seed: if given, ``keras.utils.set_random_seed(seed)`` before every build, so a
             configuration rebuilt from the same hyperparameters starts from the same weights.
         **fixed: hyperparameters fixed to a value (``optimizer="adam"``, ``units_1=32``), or

@@ -46,6 +46,23 @@ ACTIVATIONS: tuple[str, ...] = tuple(_blocks.ACTIVATIONS)
 """The searched activations (``zoo.models._blocks.ACTIVATIONS``; `space_for` adds the builder's
 default). ``maxout`` halves the width after each activation and needs it even."""
 SGD_OPTIMIZERS = ("sgd", "momentum", "nesterov")
+RATED_OPTIMIZERS = tuple(o for o in OPTIMIZERS if o != "adadelta")
+"""The optimizers that share ``learning_rate`` (1e-4 .. 0.3); Adadelta has its own range."""
+
+LEARNING_RATES = {"adadelta": "adadelta_learning_rate"}
+"""Optimizer -> the hyperparameter holding its rate, where it is not ``learning_rate``.
+
+Adadelta scales its steps by the ratio of two running RMS values, so its rate is a multiplier
+near 1 (1.0 is the form of Zeiler's paper, as Keras' documentation says), not a step size like
+the others' 0.01: it is a separate hyperparameter, ``adadelta_learning_rate`` (0.2 .. 5, log
+scale, default 1.0), declared in keras-tuner's conditional scope of ``optimizer="adadelta"``,
+while ``learning_rate`` is declared in the scope of the other optimizers. A trial thus
+records (and tunes) only the rate its optimizer uses."""
+
+
+def learning_rate_key(optimizer: str) -> str:
+    """The name of the hyperparameter that holds ``optimizer``'s learning rate."""
+    return LEARNING_RATES.get(optimizer, "learning_rate")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +162,22 @@ class LayerStack:
 
 TRAINING_SPACE: dict[str, Param] = {
     "optimizer": Param("choice", values=OPTIMIZERS, default="sgd"),
-    "learning_rate": Param("float", min_value=1e-4, max_value=0.3, sampling="log", default=0.01),
+    "learning_rate": Param(
+        "float",
+        min_value=1e-4,
+        max_value=0.3,
+        sampling="log",
+        default=0.01,
+        when=("optimizer", RATED_OPTIMIZERS),
+    ),
+    "adadelta_learning_rate": Param(
+        "float",
+        min_value=0.2,
+        max_value=5.0,
+        sampling="log",
+        default=1.0,
+        when=("optimizer", ("adadelta",)),
+    ),
     "momentum": Param(
         "float", min_value=0.5, max_value=0.99, default=0.9, when=("optimizer", SGD_OPTIMIZERS)
     ),
@@ -158,7 +190,11 @@ TRAINING_SPACE: dict[str, Param] = {
     "schedule": Param("choice", values=SCHEDULES, default="constant"),
 }
 """Training hyperparameters of every model (``dropout`` and ``initializer`` only where the
-builder has the knob). ``weight_decay`` is the L2 lambda (decoupled decay, `make_optimizer`)."""
+builder has the knob). ``weight_decay`` is the L2 lambda (decoupled decay, `make_optimizer`).
+The learning rate is ``learning_rate`` for every optimizer but Adadelta, whose rate is
+``adadelta_learning_rate`` (`LEARNING_RATES`). A ``schedule`` needing more steps than a short
+trial has (``one_cycle`` rises over pct_start x the run's steps, so it needs 4) is not applied
+to that trial, which trains at the constant rate (`zoo.tuning.hypermodel`)."""
 
 _ACTIVATION = Param("choice", values=ACTIVATIONS, knob="activation")
 _WIDTH_MULTIPLIER = Param("choice", values=(0.25, 0.5, 0.75, 1.0), knob="alpha")

@@ -155,12 +155,12 @@ class _ZooTunerMixin:
     def on_trial_begin(self, trial):
         super().on_trial_begin(trial)
         if self._is_worker():
-            print(f"[{self.tuner_id}] trial {trial.trial_id} begins", flush=True)
+            print(f"[{self.tuner_id}] trial {int(trial.trial_id) + 1} begins", flush=True)
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
         if self._is_worker():
-            print(f"[{self.tuner_id}] trial {trial.trial_id} {trial.status}", flush=True)
+            print(f"[{self.tuner_id}] trial {int(trial.trial_id) + 1} {trial.status}", flush=True)
         keras.backend.clear_session()
         gc.collect()
 
@@ -241,12 +241,23 @@ def make_tuner(
 
 @dataclasses.dataclass(frozen=True)
 class TrialRecord:
-    """One row of `SearchResult.trials`."""
+    """One row of `SearchResult.trials`.
+
+    ``trial_id`` is keras-tuner's own (``"0"``, ``"1"``, ... zero-padded to the width of
+    ``max_trials``: the trial's folder ``trial_<id>``); ``number`` is the trial's 1-based number
+    as keras-tuner prints it ("Running Trial #1" is trial id ``"0"``), used wherever the zoo
+    prints or plots a trial.
+    """
 
     trial_id: str
     status: str
     score: float | None
     hyperparameters: dict
+
+    @property
+    def number(self) -> int:
+        """The 1-based trial number of keras-tuner's progress output."""
+        return int(self.trial_id) + 1
 
 
 class SearchResult:
@@ -290,7 +301,7 @@ class SearchResult:
             )
             for t in self._trials
         ]
-        lost = [t.trial_id for t in self.trials if t.status == "LOST"]
+        lost = [t.number for t in self.trials if t.status == "LOST"]
         self.messages = (
             *messages,
             *(f"trial {i} was lost with its worker; rerun to retry it" for i in lost),
@@ -334,13 +345,15 @@ class SearchResult:
             return self._tuner_factory().load_model(self._best())
 
     def rows(self) -> list[dict]:
-        """The trials as flat dicts: trial_id, status, score and one key per hyperparameter."""
+        """The trials as flat dicts: trial_id (keras-tuner's), number (1-based, as printed),
+        status, score and one key per hyperparameter."""
         names = []
         for trial in self.trials:
             names.extend(n for n in trial.hyperparameters if n not in names)
         return [
             {
                 "trial_id": t.trial_id,
+                "number": t.number,
                 "status": t.status,
                 "score": t.score,
                 **{n: t.hyperparameters.get(n) for n in names},
@@ -352,7 +365,7 @@ class SearchResult:
         """Write `rows` to a CSV file; returns its path."""
         path = pathlib.Path(path)
         rows = self.rows()
-        fields = list(rows[0]) if rows else ["trial_id", "status", "score"]
+        fields = list(rows[0]) if rows else ["trial_id", "number", "status", "score"]
         with path.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=fields)
             writer.writeheader()
@@ -360,32 +373,45 @@ class SearchResult:
         return path
 
     def plot(self, path) -> pathlib.Path:
-        """Draw the score of every completed trial and the best so far (matplotlib, Agg)."""
-        import matplotlib
+        """Draw the score of every completed trial and the best so far; returns ``path``.
 
-        matplotlib.use("Agg")
-        from matplotlib import pyplot
+        The x axis is the trial number as keras-tuner prints it (1-based, integer ticks); the
+        best so far is a step line (``drawstyle="steps-post"``: it holds until a trial beats
+        it). Drawn on a matplotlib ``Figure`` of its own (Agg), so no pyplot state is touched.
+        """
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
 
         path = pathlib.Path(path)
-        done = [(int(t.trial_id), t.score) for t in self.trials if t.score is not None]
+        done = [(t.number, t.score) for t in self.trials if t.score is not None]
         better = max if self.objective.direction == "max" else min
         best, running = [], None
         for _, score in done:
             running = score if running is None else better(running, score)
             best.append(running)
-        figure, axes = pyplot.subplots(figsize=(6, 4))
-        axes.plot([i for i, _ in done], [s for _, s in done], "o", label="trial")
-        axes.plot([i for i, _ in done], best, "-", label="best so far")
+        figure = Figure(figsize=(6, 4))
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        numbers = [n for n, _ in done]
+        axes.plot(numbers, [s for _, s in done], "o", label="trial")
+        axes.plot(numbers, best, "-", drawstyle="steps-post", label="best so far")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("trial")
         axes.set_ylabel(self.objective.name)
-        axes.legend()
+        direction = "higher" if self.objective.direction == "max" else "lower"
+        axes.set_title(
+            f"{self.project_dir.name}: {self.objective.name} per trial ({direction} is better)"
+        )
+        if done:
+            axes.legend()
         figure.tight_layout()
         figure.savefig(path)
-        pyplot.close(figure)
         return path
 
     def table(self, limit: int | None = None) -> str:
-        """A text table of the completed trials, best first (then the others), ``limit`` rows."""
+        """A text table of the completed trials, best first (then the others), ``limit`` rows;
+        trials by their 1-based number, as keras-tuner's progress output prints them."""
         reverse = self.objective.direction == "max"
         done = sorted(
             (t for t in self.trials if t.score is not None),
@@ -402,7 +428,7 @@ class SearchResult:
                 for k, v in t.hyperparameters.items()
                 if not k.startswith("tuner/")
             )
-            lines.append(f"{t.trial_id:>6}  {t.status:<10}{score:>14}  {values}")
+            lines.append(f"{t.number:>6}  {t.status:<10}{score:>14}  {values}")
         return "\n".join(lines)
 
     def __str__(self):

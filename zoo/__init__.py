@@ -3,6 +3,7 @@
     import zoo
     model = zoo.build("lenet5")          # any name from zoo.list_models()
     zoo.info("lenet").num_params         # 61706
+    zoo.info("ResNet-50").macs           # 4091090944: recorded cards, no build and no Keras
 
 The package gathers four folders of the repository: the services here (``zoo.cli``,
 ``zoo.export``, ``zoo.loading``, ``zoo.profile``, ``zoo.bench``, ``zoo.inputs``,

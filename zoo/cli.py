@@ -4,7 +4,9 @@
     zoo info NAME [--json]
     zoo train NAME [--dataset digits] [--epochs N] [--batch-size B] [--optimizer O] [--lr LR]
                    [--schedule S] [--warmup-steps W] [--checkpoint-dir DIR] [--mixed-precision]
-                   [--source-dir DIR] [--seed S] [--export DIR]
+                   [--source-dir DIR] [--seed S] [--export DIR] [--input-shape H,W,C |
+                   --image-size S] [--set KEY=VALUE ...] [--validation-split F]
+                   [--output PATH | --no-save]
     zoo schedule NAME --steps N [--lr LR] [--warmup-steps W] [--param KEY=VALUE ...]
                       [--every K] [--plot out.png]
     zoo tune NAME [--dataset digits] [--tuner T] [--max-trials N] [--epochs E]
@@ -14,30 +16,93 @@
                                    [--weights FILE] [--unsafe] [--no-verify]
     zoo bench NAME [--input-shape H,W,C] [--batch-size B] [--steps N] [--mode M] [--compare]
 
-A user mistake (unknown name, bad value) prints one line to stderr and exits with status 2.
+    zoo --version
+
+A user mistake (unknown name, bad value) prints one line, ``zoo COMMAND: error: MESSAGE``, to
+stderr and exits with status 2. Every command's ``--help`` shows its options' defaults.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib
 import json
 import os
+import pathlib
+import re
 import sys
+import tempfile
 import time
 
+from zoo import __version__
 from zoo.export import FORMATS
 
 EXIT_USAGE = 2
+# Commands that answer from the recorded cards: no Keras, no TensorFlow (`zoo list --markdown`
+# renders through zoo.profile, which does import Keras).
+_CARD_COMMANDS = frozenset({"list", "info"})
 
 
 class UsageError(Exception):
-    """A mistake in the command line; reported in one line, exit status 2."""
+    """A mistake in the command line: one line ``zoo COMMAND: error: MESSAGE`` on stderr, exit
+    status 2 (`main` adds the prefix: raise it with the message alone).
+
+    ``prog`` is the parser's (``zoo train``) when argparse reports the mistake; `main` uses the
+    running command's otherwise."""
+
+    def __init__(self, message: str, *, prog: str | None = None):
+        super().__init__(message)
+        self.prog = prog
+
+
+def _shows_default(action: argparse.Action) -> bool:
+    default = action.default
+    if default is None or default is False or default == [] or default is argparse.SUPPRESS:
+        return False
+    return bool(action.option_strings) or action.nargs in ("?", "*")
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps descriptions and examples as written, and ends each option's help with its default,
+    ``(default: X)``, unless the help states it already (``(default: the model's)``; a bare
+    ``(%(default)s)`` is spelled out the same way). Options without a default, and flags, show
+    none."""
+
+    def _format_action(self, action):
+        text = action.help or ""
+        if _shows_default(action) and "(default" not in text.replace("%(default)s", ""):
+            action = copy.copy(action)
+            if "(%(default)s)" in text:
+                action.help = text.replace("(%(default)s)", "(default: %(default)s)")
+            else:
+                action.help = f"{text} (default: %(default)s)".strip()
+        return super()._format_action(action)
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(message, prog=self.prog)
+
+
+SEED_HELP = (
+    "random seed of the data order, the initial weights and keras-tuner's oracle: an integer "
+    ">= 1, as keras-tuner reads 0 as no seed; every command has the same default"
+)
+
+
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = 0
+    if seed < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return seed
 
 
 def _add_subcommands(parser: argparse.ArgumentParser) -> None:
@@ -46,59 +111,27 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     listing = commands.add_parser(
         "list", help="list registered models", epilog="example: zoo list 'lenet*'"
     )
-    listing.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern (default *)")
-    listing.add_argument("--family")
-    listing.add_argument("--task")
+    listing.add_argument(
+        "pattern", nargs="?", default="*", help="fnmatch pattern over names and aliases"
+    )
+    listing.add_argument("--family", help="only this family (e.g. resnet)")
+    listing.add_argument("--task", help="only this task (e.g. image_classification)")
     fmt = listing.add_mutually_exclusive_group()
     fmt.add_argument("--markdown", action="store_true", help="the README's model table")
-    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--json", action="store_true", help="every matching card as JSON")
 
     about = commands.add_parser(
-        "info", help="show a model's card", epilog="example: zoo info lenet"
+        "info", help="show a model's card", epilog="example: zoo info ResNet-50"
     )
-    about.add_argument("name")
-    about.add_argument("--json", action="store_true")
+    about.add_argument("name", help="a model name or alias, any case ('VGG-16' finds vgg_d)")
+    about.add_argument("--json", action="store_true", help="the card as JSON")
 
     train = commands.add_parser(
         "train",
-        help="train an image classifier, evaluate it and optionally export it",
+        help="train an image classifier, evaluate it, save it and optionally export it",
         epilog="example: zoo train lenet5 --dataset digits --epochs 15 --export artifacts/lenet5",
     )
-    train.add_argument("name")
-    train.add_argument("--dataset", default="digits")
-    train.add_argument("--epochs", type=int, default=15)
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument(
-        "--optimizer",
-        default="sgd",
-        help="sgd, momentum, nesterov, rmsprop, adam, adamax or adadelta (default sgd)",
-    )
-    train.add_argument(
-        "--lr", type=float, default=0.05, help="learning rate, a schedule's peak (default 0.05)"
-    )
-    train.add_argument(
-        "--schedule",
-        help="constant, step, fractional, exponential, cosine, sgdr, cyclic or one_cycle "
-        "(its lengths follow the run's length)",
-    )
-    train.add_argument(
-        "--warmup-steps", type=int, default=0, help="linear warmup steps before the schedule"
-    )
-    train.add_argument(
-        "--checkpoint-dir",
-        metavar="DIR",
-        help="resumable checkpoint, best.keras and history.csv (rerun to resume)",
-    )
-    train.add_argument(
-        "--mixed-precision",
-        action="store_true",
-        help="mixed_float16 on GPU, mixed_bfloat16 otherwise",
-    )
-    train.add_argument(
-        "--source-dir", metavar="DIR", help="read the data set's original files from DIR"
-    )
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--export", metavar="DIR", help="write a verified SavedModel here")
+    _add_train_options(train)
 
     schedule = commands.add_parser(
         "schedule",
@@ -107,8 +140,10 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     )
     schedule.add_argument("name")
     schedule.add_argument("--steps", type=int, required=True, help="number of steps")
-    schedule.add_argument("--lr", type=float, default=0.1, help="peak learning rate (0.1)")
-    schedule.add_argument("--warmup-steps", type=int, default=0)
+    schedule.add_argument("--lr", type=float, default=0.1, help="peak learning rate")
+    schedule.add_argument(
+        "--warmup-steps", type=int, default=0, help="linear warmup steps before the schedule"
+    )
     schedule.add_argument(
         "--param",
         action="append",
@@ -125,6 +160,88 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     _add_summary_export_bench(commands)
 
 
+def _add_train_options(train) -> None:
+    train.add_argument("name")
+    train.add_argument("--dataset", default="digits", help="an image data set (%(default)s)")
+    train.add_argument("--epochs", type=int, default=15, help="epochs (%(default)s)")
+    train.add_argument(
+        "--batch-size", type=int, default=32, help="examples per batch (%(default)s)"
+    )
+    train.add_argument(
+        "--optimizer",
+        default="sgd",
+        help="sgd, momentum, nesterov, rmsprop, adam, adamax or adadelta (%(default)s)",
+    )
+    train.add_argument(
+        "--lr",
+        type=float,
+        default=0.05,
+        help="learning rate, a schedule's peak (%(default)s)",
+    )
+    train.add_argument(
+        "--schedule",
+        help="constant, step, fractional, exponential, cosine, sgdr, cyclic or one_cycle "
+        "(its lengths follow the run's length)",
+    )
+    train.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=0,
+        help="linear warmup steps before the schedule (%(default)s)",
+    )
+    size = train.add_mutually_exclusive_group()
+    size.add_argument(
+        "--input-shape",
+        type=_shape,
+        metavar="H,W,C",
+        help="the model's input (H = W, C the data set's channels; default: the model's side)",
+    )
+    size.add_argument(
+        "--image-size",
+        type=int,
+        metavar="S",
+        help="side of the square input images (default: the model's)",
+    )
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a builder knob (zoo info NAME lists them), e.g. --set alpha=0.25; VALUE reads as "
+        "an int, float, true/false, none or a list (64,32) (repeatable)",
+    )
+    train.add_argument(
+        "--validation-split",
+        type=float,
+        metavar="F",
+        help="hold out the train split's last fraction F (0 < F < 1) and validate on it "
+        "every epoch (zoo.training.data.holdout, as zoo tune)",
+    )
+    train.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        help="resumable checkpoint, best.keras and history.csv (rerun to resume)",
+    )
+    train.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="mixed_float16 on GPU, mixed_bfloat16 otherwise",
+    )
+    train.add_argument(
+        "--source-dir", metavar="DIR", help="read the data set's original files from DIR"
+    )
+    train.add_argument("--seed", type=_seed, default=1, help=SEED_HELP)
+    saving = train.add_mutually_exclusive_group()
+    saving.add_argument(
+        "--output",
+        metavar="PATH",
+        help="where the trained model is saved, a .keras file (default: "
+        "artifacts/NAME/model.keras)",
+    )
+    saving.add_argument("--no-save", action="store_true", help="do not save the trained model")
+    train.add_argument("--export", metavar="DIR", help="also write a verified SavedModel here")
+
+
 def _add_tune(commands) -> None:
     tune = commands.add_parser(
         "tune",
@@ -135,7 +252,7 @@ def _add_tune(commands) -> None:
     tune.add_argument("--dataset", default="digits")
     tune.add_argument("--tuner", default="random", help="random, grid, hyperband or bayesian")
     tune.add_argument("--max-trials", type=int, default=10)
-    tune.add_argument("--epochs", type=int, default=5, help="epochs per trial (default 5)")
+    tune.add_argument("--epochs", type=int, default=5, help="epochs per trial")
     tune.add_argument(
         "--directory", default="artifacts/tuning", help="keras-tuner's project folder root"
     )
@@ -154,9 +271,7 @@ def _add_tune(commands) -> None:
     tune.add_argument(
         "--source-dir", metavar="DIR", help="read the data set's original files from DIR"
     )
-    tune.add_argument(
-        "--seed", type=int, default=1, help="oracle and weight seed (keras-tuner reads 0 as none)"
-    )
+    tune.add_argument("--seed", type=_seed, default=1, help=SEED_HELP)
 
 
 def _add_model_argument(parser, *, files: bool) -> None:
@@ -180,7 +295,7 @@ def _add_summary_export_bench(commands) -> None:
         epilog="example: zoo summary mobilenet --input-shape 160,160,3",
     )
     _add_model_argument(summary, files=True)
-    summary.add_argument("--json", action="store_true")
+    summary.add_argument("--json", action="store_true", help="the profile as JSON")
     summary.add_argument("--unsafe", action="store_true", help=_UNSAFE_HELP)
 
     export = commands.add_parser(
@@ -190,7 +305,7 @@ def _add_summary_export_bench(commands) -> None:
     )
     _add_model_argument(export, files=True)
     export.add_argument("directory", metavar="DIR", help="destination directory (or file)")
-    export.add_argument("--format", default="tf_saved_model", choices=FORMATS)
+    export.add_argument("--format", default="tf_saved_model", choices=FORMATS, help="format")
     export.add_argument("--num-classes", type=int, help="classes of a freshly built model")
     export.add_argument("--weights", metavar="FILE", help="a .weights.h5 file for a built model")
     export.add_argument("--unsafe", action="store_true", help=_UNSAFE_HELP)
@@ -204,9 +319,11 @@ def _add_summary_export_bench(commands) -> None:
         epilog="example: zoo bench mobilenet --input-shape 128,128,3 --batch-size 8 --compare",
     )
     _add_model_argument(bench, files=False)
-    bench.add_argument("--batch-size", type=int, default=8)
-    bench.add_argument("--steps", type=int, default=10, help="timed steps per repeat (10)")
-    bench.add_argument("--mode", default="both", choices=("predict", "train", "both"))
+    bench.add_argument("--batch-size", type=int, default=8, help="examples per step")
+    bench.add_argument("--steps", type=int, default=10, help="timed steps per repeat")
+    bench.add_argument(
+        "--mode", default="both", choices=("predict", "train", "both"), help="what to time"
+    )
     bench.add_argument(
         "--compare",
         action="store_true",
@@ -254,7 +371,25 @@ def _info(args) -> None:
         print(json.dumps(card, indent=2))
         return
     for key, value in card.items():
-        print(f"{key:20s} {value}")
+        print(f"{key:20s} {_readable(key, value)}")
+
+
+def _readable(key: str, value) -> str:
+    """A card value as ``zoo info`` prints it: ``224x224x3``, ``25,557,032``, ``4.1G``,
+    lists joined with ``, ``, ``-`` for none."""
+    from zoo.models._cards import human_units  # no Keras: a card reads without it
+
+    if value is None or value == []:
+        return "-"
+    if key == "default_input_shape":
+        return "x".join(str(size) for size in value)
+    if key == "num_params":
+        return f"{value:,}"
+    if key == "macs":
+        return human_units(value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
 
 
 def _image_model_and_dataset(args, command: str):
@@ -274,47 +409,288 @@ def _train(args) -> None:
 
     import zoo
     from zoo.training import data, fit
+    from zoo.training.callbacks import ResumableCheckpoint
 
     info, dataset = _image_model_and_dataset(args, "train")
-    size = info.default_input_shape[0]
+    config = _knobs(info, args.set)
+    shape = _train_input_shape(args, info, dataset)
+    split = args.validation_split
+    if split is not None and not 0.0 < split < 1.0:
+        raise UsageError(f"--validation-split must be in (0, 1), got {split}.")
+    outputs = _train_outputs(args, info.name)
     keras.utils.set_random_seed(args.seed)
-    load = {"image_size": size, "batch_size": args.batch_size, "source_dir": args.source_dir}
-    train = data.load(dataset.name, "train", seed=args.seed, **load)
+    load = {"image_size": shape[0], "batch_size": args.batch_size, "source_dir": args.source_dir}
+    validation = None
+    if args.validation_split is None:
+        train = data.load(dataset.name, "train", seed=args.seed, **load)
+    else:
+        train, validation = data.holdout(
+            dataset.name, fraction=args.validation_split, seed=args.seed, **load
+        )
     test = data.load(dataset.name, "test", shuffle=False, **load)
-    model = zoo.build(
-        info.name, input_shape=(size, size, dataset.channels), num_classes=dataset.num_classes
-    )
+    model = zoo.build(info.name, input_shape=shape, num_classes=dataset.num_classes, **config)
+    if outputs.checkpoint is not None:
+        done = ResumableCheckpoint(outputs.checkpoint).epochs_done()
+        if done >= args.epochs:
+            print(f"already finished: {done} of {args.epochs} epochs ({outputs.checkpoint})")
+        elif done:
+            print(
+                f"resumed at epoch {done + 1} of {args.epochs} ({done} done in "
+                f"{outputs.checkpoint})"
+            )
     started = time.perf_counter()
     fit(
         model,
         train,
+        validation_data=validation,
         epochs=args.epochs,
         optimizer=args.optimizer,
         learning_rate=args.lr,
         schedule=args.schedule,
         warmup_steps=args.warmup_steps,
         mixed_precision=args.mixed_precision,
-        checkpoint_dir=args.checkpoint_dir,
+        checkpoint_dir=outputs.checkpoint,
+        # A progress bar redraws its line with \r: on a terminal only; one line per epoch in a
+        # file or a pipe (Keras' verbose=2).
+        verbose=1 if sys.stdout.isatty() else 2,
     )
-    print(f"training time: {time.perf_counter() - started:.1f} s")
+    print(f"training time: {time.perf_counter() - started:.1f} s", flush=True)
+    nested = outputs.save is not None and outputs.save_inside_export
+    if outputs.save is not None and not nested:
+        _save_model(model, outputs.save)
+        print(f"saved model: {outputs.save}", flush=True)
+    staged = _stage_nested_save(model, outputs) if nested else None
     _, accuracy = model.evaluate(test, verbose=0)
     print(f"test accuracy: {accuracy:.4f}")
-    if args.export:
-        from zoo.export import verify_saved_model
+    if outputs.export is None:
+        return
+    from zoo.export import verify_saved_model
 
-        path = zoo.export(model, args.export)
-        print(f"exported SavedModel: {path}")
-        difference = verify_saved_model(model, path)
-        print(
-            "reload check: tf.saved_model.load matches the Keras model "
-            f"(max abs diff {difference:.2g})"
+    try:
+        path = zoo.export(model, outputs.export)
+    finally:
+        if staged is not None:
+            outputs.save.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, outputs.save)
+            print(f"saved model: {outputs.save}", flush=True)
+    print(f"exported SavedModel: {path}")
+    difference = verify_saved_model(model, path)
+    print(
+        f"reload check: tf.saved_model.load matches the Keras model (max abs diff {difference:.2g})"
+    )
+
+
+# `zoo.build` arguments that `zoo train` sets itself, and the option that sets each.
+_TRAIN_SETS = {
+    "input_shape": "--input-shape or --image-size",
+    "num_classes": "--dataset (its number of classes)",
+    "weights": "a model file (zoo train starts from fresh weights)",
+    "name": "nothing (the model's name is the registry's)",
+}
+
+
+def _setting(text: str):
+    """``KEY=VALUE`` of ``zoo train --set`` as ``(key, value)`` (`_value` reads the value)."""
+    key, separator, value = text.partition("=")
+    key = key.strip()
+    if not separator or not key.isidentifier():
+        raise UsageError(
+            f"--set expects KEY=VALUE with KEY a builder argument (e.g. --set "
+            f"alpha=0.25), got {text!r}."
         )
+    if key in _TRAIN_SETS:
+        raise UsageError(f"--set {key}=... is set by {_TRAIN_SETS[key]}.")
+    return key, _value(value)
+
+
+def _knobs(info, settings) -> dict:
+    """The ``--set`` values as builder arguments; a single number given to a list knob (one
+    whose default is a list, e.g. ``hidden_units``) becomes a one-element list."""
+    import inspect
+
+    defaults = {p.name: p.default for p in inspect.signature(info.builder).parameters.values()}
+    config = {}
+    for key, value in (_setting(text) for text in settings):
+        listed = isinstance(defaults.get(key), (list, tuple))
+        config[key] = [value] if listed and not isinstance(value, (list, type(None))) else value
+    return config
+
+
+def _value(text: str):
+    """A ``--set`` value: an int, a float, ``true``/``false``, ``none``, a list (``64,32`` or
+    ``[64, 32]``; ``[64]`` is a one-element list) or else the string itself."""
+    text = text.strip()
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    if text.startswith("[") and text.endswith("]"):
+        return [_value(part) for part in text[1:-1].split(",") if part.strip()]
+    if "," in text:
+        return [_value(part) for part in text.split(",") if part.strip()]
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _train_input_shape(args, info, dataset) -> tuple[int, int, int]:
+    """The model's input for ``zoo train``: square images with the data set's channels."""
+    channels = dataset.channels
+    if args.input_shape is not None:
+        shape = args.input_shape
+        if len(shape) != 3 or shape[0] != shape[1] or shape[2] != channels:
+            raise UsageError(
+                f"--input-shape must be S,S,{channels} for {dataset.name} (its "
+                f"images are square, with {channels} channel{'s' if channels > 1 else ''}), "
+                f"got {','.join(map(str, shape))}."
+            )
+        return shape
+    if args.image_size is not None:
+        if args.image_size < 1:
+            raise UsageError(f"--image-size must be an integer >= 1, got {args.image_size}.")
+        return (args.image_size, args.image_size, channels)
+    size = info.default_input_shape[0]
+    return (size, size, channels)
+
+
+class _TrainOutputs:
+    """Where ``zoo train`` writes: the saved model, the SavedModel export, the checkpoint."""
+
+    def __init__(self, save, export, checkpoint):
+        self.save = save
+        self.export = export
+        self.checkpoint = checkpoint
+
+    @property
+    def save_inside_export(self) -> bool:
+        """The saved model lies inside the export folder (``artifacts/NAME/model.keras`` with
+        ``--export artifacts/NAME``): it is written there after the export, which replaces
+        the folder."""
+        return (
+            self.save is not None
+            and self.export is not None
+            and self.export.resolve() in self.save.resolve().parents
+        )
+
+
+def _train_outputs(args, name: str) -> _TrainOutputs:
+    """The output paths of ``zoo train``, each checked before the first training step.
+
+    A path must be writable (its nearest existing folder accepts a new file) and not taken by
+    something that is not ours: the saved model is a ``.keras`` file (an existing one is
+    replaced), the export folder is new, empty or a SavedModel (what ``zoo.export`` replaces),
+    the checkpoint folder is a folder; and none of them may sit where another would replace it.
+    """
+    save = None
+    if not args.no_save:
+        save = pathlib.Path(args.output or os.path.join("artifacts", name, "model.keras"))
+        if save.suffix != ".keras":
+            raise UsageError(f"--output must end in .keras, got {str(save)!r}.")
+        if save.is_dir():
+            raise UsageError(f"the save path {str(save)!r} is a directory.")
+        _check_writable(save.parent, "the save path", save)
+    export = checkpoint = None
+    if args.export:
+        export = pathlib.Path(args.export)
+        _check_writable(export.parent, "--export", export)
+    if args.checkpoint_dir:
+        checkpoint = pathlib.Path(args.checkpoint_dir)
+        if checkpoint.exists() and not checkpoint.is_dir():
+            raise UsageError(f"--checkpoint-dir {str(checkpoint)!r} exists and is not a directory.")
+        _check_writable(checkpoint, "--checkpoint-dir", checkpoint)
+    outputs = _TrainOutputs(save, export, checkpoint)
+    if export is not None:
+        _check_export_target(outputs)
+    return outputs
+
+
+def _check_export_target(outputs: _TrainOutputs) -> None:
+    """Refuse an ``--export`` folder that ``zoo.export`` would refuse after training, or whose
+    replacement would delete the checkpoint or the saved model."""
+    export = outputs.export
+    if export.exists() and not export.is_dir():
+        raise UsageError(f"--export {str(export)!r} exists and is not a directory.")
+    resolved = export.resolve()
+    if outputs.save is not None:
+        save = outputs.save.resolve()
+        if save == resolved or save in resolved.parents:
+            raise UsageError(
+                f"--export {str(export)!r} lies in the save path {str(outputs.save)!r}."
+            )
+    if outputs.checkpoint is not None:
+        checkpoint = outputs.checkpoint.resolve()
+        if checkpoint == resolved or resolved in checkpoint.parents:
+            raise UsageError(
+                f"--checkpoint-dir {str(outputs.checkpoint)!r} lies in --export "
+                f"{str(export)!r}, which the export replaces; choose folders apart."
+            )
+    if not export.is_dir() or (export / "saved_model.pb").is_file():
+        return
+    ours = {outputs.save.resolve()} if outputs.save_inside_export else set()
+    if any(entry.resolve() not in ours for entry in export.iterdir()):
+        raise UsageError(
+            f"--export {str(export)!r} is a non-empty directory that is not a "
+            "SavedModel; zoo.export would refuse it after training (choose a new or empty "
+            "directory)."
+        )
+
+
+def _check_writable(folder: pathlib.Path, what: str, target: pathlib.Path) -> None:
+    """Whether a file can be created in ``folder`` or, where it does not exist yet, in its
+    nearest existing parent (``folder`` is then created): tried with a temporary file."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(
+            f"{what} {str(target)!r} cannot be written: {str(existing)!r} is not a directory."
+        )
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".zoo-write-check-", dir=existing)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise UsageError(
+            f"{what} {str(target)!r} cannot be written ({error.strerror or error} in "
+            f"{str(existing)!r})."
+        ) from None
+
+
+def _save_model(model, path: pathlib.Path) -> None:
+    """``model.save(path)`` atomically: written aside in the same folder, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.partial.keras")
+    try:
+        model.save(partial)
+        with open(partial, "rb") as file:
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _stage_nested_save(model, outputs: _TrainOutputs) -> pathlib.Path:
+    """Save the model next to the export folder before the export replaces that folder; the
+    caller moves it to its place afterwards. A previous saved model left alone in a folder
+    that is not yet a SavedModel is removed, as the export refuses a non-empty folder (the new
+    model is on disk by then)."""
+    export = outputs.export
+    staged = export.parent / f".{export.name}-{outputs.save.stem}.{os.getpid()}.keras"
+    _save_model(model, staged)
+    if export.is_dir() and not (export / "saved_model.pb").is_file():
+        outputs.save.unlink(missing_ok=True)
+    return staged
 
 
 def _parameter(text: str):
     key, separator, value = text.partition("=")
     if not separator or not key:
-        raise UsageError(f"zoo schedule: --param expects KEY=VALUE, got {text!r}.")
+        raise UsageError(f"--param expects KEY=VALUE, got {text!r}.")
     for convert in (int, float):
         try:
             return key, convert(value)
@@ -327,9 +703,9 @@ def _schedule(args) -> None:
     from zoo.training import schedules
 
     if args.steps < 1:
-        raise UsageError(f"zoo schedule: --steps must be an integer >= 1, got {args.steps}.")
+        raise UsageError(f"--steps must be an integer >= 1, got {args.steps}.")
     if args.every is not None and args.every < 1:
-        raise UsageError(f"zoo schedule: --every must be an integer >= 1, got {args.every}.")
+        raise UsageError(f"--every must be an integer >= 1, got {args.every}.")
     parameters = dict(_parameter(text) for text in args.param)
     schedule = schedules.get(
         args.name,
@@ -379,7 +755,7 @@ def _tune(args) -> None:
     test = data.load(dataset.name, "test", shuffle=False, **load)
     _, accuracy = result.best_model().evaluate(test, verbose=0)
     print(
-        f"best trial {result.best_trial.trial_id}: validation {result.objective.name} "
+        f"best trial {result.best_trial.number}: validation {result.objective.name} "
         f"{result.best_score:.4f}, test accuracy {accuracy:.4f}"
     )
 
@@ -392,7 +768,7 @@ def _model(args, command: str):
         for option in ("input_shape", "num_classes", "weights"):
             if getattr(args, option, None) is not None:
                 flag = "--" + option.replace("_", "-")
-                raise UsageError(f"zoo {command}: {flag} applies to a model name, not a file.")
+                raise UsageError(f"{flag} applies to a model name, not a file.")
         return zoo.load(args.model, safe_mode=not args.unsafe)
     return zoo.build(
         args.model,
@@ -417,7 +793,10 @@ def _export(args) -> None:
     try:
         path = zoo.export(model, args.directory, format=args.format, verify=not args.no_verify)
     except ExportVerificationError as error:
-        print(f"zoo: export failed verification, nothing written: {error}", file=sys.stderr)
+        print(
+            f"zoo export: error: export failed verification, nothing written: {error}",
+            file=sys.stderr,
+        )
         raise SystemExit(1) from None
     checked = "not verified" if args.no_verify else "verified against the Keras model"
     print(f"exported {args.format}: {path} ({checked})")
@@ -435,7 +814,7 @@ def _bench(args) -> None:
     info = zoo.info(args.model)
     if args.compare and info.name not in bench.KERAS_APPLICATIONS:
         raise UsageError(
-            f"zoo bench: --compare needs a keras.applications twin; {info.name!r} has none "
+            f"--compare needs a keras.applications twin; {info.name!r} has none "
             f"(models with one: {', '.join(sorted(bench.KERAS_APPLICATIONS))})."
         )
     shape = args.input_shape or info.default_input_shape
@@ -524,23 +903,38 @@ _EXAMPLES = """examples:
 'zoo COMMAND --help' shows a command's options."""
 
 
+# A "zoo COMMAND: " (or "zoo: error: ") that a message already starts with: `main` adds the one
+# prefix itself.
+_OLD_PREFIX = re.compile(r"^zoo(?: [a-z]+)?: (?:error: )?")
+
+
+def _report(prog: str, error: BaseException) -> None:
+    """Print a mistake as one line: ``zoo COMMAND: error: MESSAGE``."""
+    message = " ".join(_OLD_PREFIX.sub("", str(error)).split())
+    print(f"{prog}: error: {message}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
-    parser = _Parser(
-        prog="zoo",
-        description="The keras-lecture-zoo model zoo.",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = _Parser(prog="zoo", description="The keras-lecture-zoo model zoo.", epilog=_EXAMPLES)
+    parser.add_argument(
+        "--version", action="version", version=f"zoo {__version__}", help="print the version"
     )
     _add_subcommands(parser)
+    prog = "zoo"
     try:
         args = parser.parse_args(argv)
-        _import_keras_quietly(args.command)
+        prog = f"zoo {args.command}"
+        if args.command not in _CARD_COMMANDS or getattr(args, "markdown", False):
+            _import_keras_quietly(args.command)
         _COMMANDS[args.command](args)
     except UsageError as error:
-        print(str(error), file=sys.stderr)
+        _report(error.prog or prog, error)
         return EXIT_USAGE
     except (ValueError, FileExistsError, FileNotFoundError, PermissionError) as error:
-        print(f"zoo: error: {error}", file=sys.stderr)
+        _report(prog, error)
+        return EXIT_USAGE
+    except ImportError as error:  # an optional extra is missing (e.g. zoo export --format openvino)
+        _report(prog, error)
         return EXIT_USAGE
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

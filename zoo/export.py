@@ -1,52 +1,168 @@
 """`export`: a serving artifact written atomically and checked against the Keras model.
 
-Three formats, all written by Keras' own ``model.export``:
+Five formats, all written by Keras' own ``model.export``, each reloaded with its own runtime:
 
 - ``"tf_saved_model"``: a SavedModel directory with the serving endpoint and signature
   ``serve``; verified with ``tf.saved_model.load``.
-- ``"onnx"``: one ``.onnx`` file (tf2onnx), dynamic batch; verified with onnxruntime.
+- ``"onnx"``: one ``.onnx`` file, dynamic batch; verified with onnxruntime.
+- ``"openvino"``: a directory holding OpenVINO IR, ``model.xml`` and ``model.bin``; verified
+  with the OpenVINO runtime (CPU, float32 inference precision).
 - ``"litert"``: one ``.tflite`` file (the TFLite converter); verified with the LiteRT
   interpreter of ``ai-edge-litert``.
+- ``"torch"``: one ``.pt2`` file, a ``torch.export`` ExportedProgram with a dynamic batch
+  (torch backend only); verified by running ``torch.export.load(path).module()``.
+
+Which format works on which Keras backend, what checks it and which extra installs what it
+needs is data: `SUPPORT` (rendered by `support_markdown`, the README's table). A pair Keras
+cannot write is refused with one ValueError line that says what works instead.
 
 The artifact is written under a hidden temporary name next to the destination, reloaded with
-its format's own runtime and compared with the Keras model on a random batch; only then is it
-renamed into place (``os.replace``). A failure (or a kill) at any point leaves either the
-previous artifact or none at ``path``, never a half-written one. TensorFlow, the converters and
-the runtimes are imported only when an export runs (ARCHITECTURE.md section 2), and Keras too,
-so that ``import zoo`` stays light.
+its format's own runtime and compared with the Keras model on `zoo.inputs.example_inputs`;
+only then is it renamed into place (``os.replace``). A failure (or a kill) at any point leaves
+either the previous artifact or none at ``path``, never a half-written one. Every file and
+folder of the artifact gets the mode a plain ``model.export`` would create under the current
+umask (the staging folder's 0700 would keep a model server running as another user out).
+TensorFlow, the converters and the runtimes are imported only when an export runs
+(ARCHITECTURE.md section 2), and Keras too, so that ``import zoo`` stays light.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import importlib.util
 import os
 import pathlib
+import re
 import shutil
 import tempfile
 import uuid
+import warnings
 
 import numpy as np
 
-from zoo.inputs import example_inputs
+from zoo.inputs import FREE_DIMENSION, example_inputs
 from zoo.validation import check_choice
 
-FORMATS = ("tf_saved_model", "onnx", "litert")
-TOLERANCE = {"tf_saved_model": 1e-5, "onnx": 1e-4, "litert": 1e-4}
+FORMATS = ("tf_saved_model", "onnx", "openvino", "litert", "torch")
+BACKENDS = ("tensorflow", "jax", "torch")
+TOLERANCE = {
+    "tf_saved_model": 1e-5,
+    "onnx": 1e-4,
+    "openvino": 1e-4,
+    "litert": 1e-4,
+    "torch": 1e-5,
+}
 SERVING_ENDPOINT = "serve"
 # Single-file formats: the suffix that marks ``path`` as the file, and the file's name when
 # ``path`` is a directory.
-FILE_SUFFIX = {"onnx": ".onnx", "litert": ".tflite"}
-FILE_NAME = {"onnx": "model.onnx", "litert": "model.tflite"}
-# (module, pip package) needed to write, and to verify, each format.
+FILE_SUFFIX = {"onnx": ".onnx", "litert": ".tflite", "torch": ".pt2"}
+FILE_NAME = {"onnx": "model.onnx", "litert": "model.tflite", "torch": "model.pt2"}
+# Directory formats: the file that marks an existing artifact (which an export replaces) and
+# what the artifact is called in messages.
+DIRECTORY_MARKER = {"tf_saved_model": "saved_model.pb", "openvino": "model.xml"}
+DIRECTORY_WHAT = {"tf_saved_model": "a SavedModel", "openvino": "an exported OpenVINO model"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Support:
+    """How `export` handles one (format, Keras backend) pair.
+
+    ``supported``: Keras writes it and `export` verifies it with ``verified_with``;
+    ``extra``: the ``keras-lecture-zoo[EXTRA]`` extra that installs what it needs beyond the
+    base install (``None``: nothing more); ``note``: for a refused pair why and what works
+    instead (the ValueError's text), for a supported one its caveat, if any.
+    """
+
+    supported: bool
+    verified_with: str | None = None
+    extra: str | None = None
+    note: str = ""
+
+
+_SAVED_MODEL = "`tf.saved_model.load`"
+_ORT = "onnxruntime"
+_OPENVINO = "the OpenVINO runtime"
+_LITERT = "the LiteRT interpreter"
+SUPPORT: dict[tuple[str, str], Support] = {
+    ("tf_saved_model", "tensorflow"): Support(True, _SAVED_MODEL),
+    ("tf_saved_model", "jax"): Support(
+        True, _SAVED_MODEL, note="written through jax2tf (part of jax)"
+    ),
+    ("tf_saved_model", "torch"): Support(
+        False,
+        note="Keras writes it through torch_xla, which has no release for torch 2.13 (the "
+        "backends extra); use format='torch', 'onnx' or 'openvino', or export under "
+        "KERAS_BACKEND=tensorflow",
+    ),
+    ("onnx", "tensorflow"): Support(True, _ORT),
+    ("onnx", "jax"): Support(True, _ORT, extra="jax2onnx"),
+    ("onnx", "torch"): Support(True, _ORT, note="written by torch.onnx (TorchScript exporter)"),
+    ("openvino", "tensorflow"): Support(
+        True,
+        _OPENVINO,
+        extra="openvino",
+        note="models with recurrent layers are refused (OpenVINO cannot convert Keras' "
+        "TensorFlow loop); they convert on torch",
+    ),
+    ("openvino", "jax"): Support(
+        False,
+        note="Keras hands OpenVINO a jax2tf graph whose XlaCallModule op it cannot convert; "
+        "use format='tf_saved_model' or 'onnx', or export under KERAS_BACKEND=tensorflow "
+        "or torch",
+    ),
+    ("openvino", "torch"): Support(True, _OPENVINO, extra="openvino"),
+    ("litert", "tensorflow"): Support(
+        True, _LITERT, note="models with recurrent layers get a fixed batch of 1"
+    ),
+    ("litert", "jax"): Support(
+        False,
+        note="Keras writes LiteRT on the tensorflow and torch backends only; use "
+        "format='tf_saved_model' or 'onnx', or export under KERAS_BACKEND=tensorflow",
+    ),
+    ("litert", "torch"): Support(
+        True,
+        _LITERT,
+        extra="litert-torch",
+        note="static shapes (batch 1, free dimensions 8); integer inputs fail to convert "
+        "(litert-torch 0.10)",
+    ),
+    ("torch", "tensorflow"): Support(
+        False,
+        note="torch.export captures torch programs; export under KERAS_BACKEND=torch, or use "
+        "format='tf_saved_model', 'onnx', 'openvino' or 'litert'",
+    ),
+    ("torch", "jax"): Support(
+        False,
+        note="torch.export captures torch programs; export under KERAS_BACKEND=torch, or use "
+        "format='tf_saved_model' or 'onnx'",
+    ),
+    ("torch", "torch"): Support(
+        True,
+        "`torch.export.load`",
+        note="dynamic batch, except models with recurrent layers: batch 1",
+    ),
+}
+# (module, pip package) needed to write each (format, backend) pair beyond Keras and the
+# backend itself, and to verify each format.
 _WRITERS = {
-    "tf_saved_model": (("tensorflow", "tensorflow"),),
-    "onnx": (("tensorflow", "tensorflow"), ("tf2onnx", "tf2onnx"), ("onnx", "onnx")),
-    "litert": (("tensorflow", "tensorflow"),),
+    ("tf_saved_model", "tensorflow"): (("tensorflow", "tensorflow"),),
+    ("tf_saved_model", "jax"): (("tensorflow", "tensorflow"),),
+    ("onnx", "tensorflow"): (("tf2onnx", "tf2onnx"), ("onnx", "onnx")),
+    ("onnx", "jax"): (("jax2onnx", "jax2onnx"),),
+    ("onnx", "torch"): (("onnx", "onnx"),),
+    ("openvino", "tensorflow"): (("openvino", "openvino"),),
+    ("openvino", "torch"): (("openvino", "openvino"),),
+    ("litert", "tensorflow"): (("tensorflow", "tensorflow"),),
+    ("litert", "torch"): (("litert_torch", "litert-torch"),),
+    ("torch", "torch"): (),
 }
 _RUNTIMES = {
-    "tf_saved_model": (),
+    "tf_saved_model": (("tensorflow", "tensorflow"),),
     "onnx": (("onnxruntime", "onnxruntime"),),
+    "openvino": (("openvino", "openvino"),),
     "litert": (("ai_edge_litert", "ai-edge-litert"),),
+    "torch": (),
 }
 
 
@@ -54,13 +170,70 @@ class ExportVerificationError(RuntimeError):
     """The reloaded artifact does not compute what the Keras model computes."""
 
 
-def _require(format: str, verify: bool) -> None:
-    needed = _WRITERS[format] + (_RUNTIMES[format] if verify else ())
+def _backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+def support(format: str, backend: str | None = None) -> Support:
+    """The `Support` record of ``format`` on ``backend`` (default: the current Keras backend).
+
+    Example: ``from zoo.export import support; support("onnx", "jax").extra`` -> ``"jax2onnx"``.
+    """
+    check_choice("format", format, FORMATS)
+    backend = _backend() if backend is None else backend
+    check_choice("backend", backend, BACKENDS)
+    return SUPPORT[format, backend]
+
+
+def supported_formats(backend: str | None = None) -> tuple[str, ...]:
+    """The formats `export` writes on ``backend`` (default: the current Keras backend)."""
+    return tuple(f for f in FORMATS if support(f, backend).supported)
+
+
+def support_markdown() -> str:
+    """`SUPPORT` as the README's table (format x backend), then the notes, one per pair."""
+
+    def cell(record: Support) -> str:
+        if not record.supported:
+            return "no"
+        extra = f"; extra `{record.extra}`" if record.extra else ""
+        return f"yes: {record.verified_with}{extra}"
+
+    lines = [
+        "| format | " + " | ".join(BACKENDS) + " |",
+        "| --- |" + " --- |" * len(BACKENDS),
+    ]
+    for format in FORMATS:
+        cells = " | ".join(cell(SUPPORT[format, backend]) for backend in BACKENDS)
+        lines.append(f"| `{format}` | {cells} |")
+    lines.append("")
+    for format in FORMATS:
+        for backend in BACKENDS:
+            record = SUPPORT[format, backend]
+            if record.note:
+                lines.append(f"- `{format}` on {backend}: {record.note}.")
+    return "\n".join(lines) + "\n"
+
+
+def _require(format: str, backend: str, verify: bool) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"zoo.export runs on the {', '.join(BACKENDS)} backends, not on {backend!r}."
+        )
+    record = SUPPORT[format, backend]
+    if not record.supported:
+        raise ValueError(
+            f"format={format!r} is not supported on the {backend} backend: {record.note}."
+        )
+    needed = _WRITERS[format, backend] + (_RUNTIMES[format] if verify else ())
     for module, package in needed:
         if importlib.util.find_spec(module) is None:
+            extra = f", or pip install 'keras-lecture-zoo[{record.extra}]'" if record.extra else ""
             raise ImportError(
-                f"Exporting with format={format!r} needs the {package!r} package "
-                f"(pip install {package})."
+                f"Exporting with format={format!r} on the {backend} backend needs the "
+                f"{package!r} package (pip install {package}{extra})."
             )
 
 
@@ -141,6 +314,26 @@ def _run_onnx(path, model, examples) -> list[np.ndarray]:
     return [np.asarray(o, dtype=np.float64) for o in session.run(None, feed)]
 
 
+def _run_openvino(path, model, examples) -> list[np.ndarray]:
+    import openvino
+
+    path = pathlib.Path(path)
+    xml = path / DIRECTORY_MARKER["openvino"] if path.is_dir() else path
+    core = openvino.Core()
+    # float32: on CPUs with bfloat16 units the CPU plugin infers in bfloat16 by default
+    # (differences ~1e-3), which would hide a conversion error of the same size.
+    compiled = core.compile_model(
+        core.read_model(os.fspath(xml)), "CPU", {"INFERENCE_PRECISION_HINT": "f32"}
+    )
+    names = []
+    for index, port in enumerate(compiled.inputs):
+        name = min(port.get_names(), default=f"input_{index}")
+        names.append(name if name not in names else f"{name}_{index}")
+    feed = _feed(names, model, examples)
+    result = compiled(dict(enumerate(feed[name] for name in names)))
+    return [np.asarray(result[port], dtype=np.float64) for port in compiled.outputs]
+
+
 def _run_litert(path, model, examples) -> list[np.ndarray]:
     from ai_edge_litert.interpreter import Interpreter
 
@@ -175,7 +368,28 @@ def _run_litert(path, model, examples) -> list[np.ndarray]:
     ]
 
 
-_RUNNERS = {"tf_saved_model": _run_saved_model, "onnx": _run_onnx, "litert": _run_litert}
+def _run_torch(path, model, examples) -> list[np.ndarray]:
+    import keras
+    import torch
+
+    module = torch.export.load(os.fspath(path)).module()
+    first = next(iter(module.parameters()), None)
+    device = first.device if first is not None else "cpu"
+    tensors = [torch.as_tensor(x, device=device) for x in examples]
+    with torch.no_grad():
+        outputs = module(_as_call_arguments(tensors))
+    return [
+        np.asarray(o.detach().cpu().numpy(), dtype=np.float64) for o in keras.tree.flatten(outputs)
+    ]
+
+
+_RUNNERS = {
+    "tf_saved_model": _run_saved_model,
+    "onnx": _run_onnx,
+    "openvino": _run_openvino,
+    "litert": _run_litert,
+    "torch": _run_torch,
+}
 
 
 def _compare(path, what: str, expected, got, tolerance: float) -> float:
@@ -203,7 +417,7 @@ def verify_artifact(model, path, format: str = "tf_saved_model", *, batch_size: 
 
     Args:
         model: the Keras model that was exported.
-        path: the SavedModel directory, ``.onnx`` or ``.tflite`` file.
+        path: the SavedModel or OpenVINO directory, the ``.onnx``, ``.tflite`` or ``.pt2`` file.
         format: one of `FORMATS`.
 
     Returns the maximum absolute difference on a random batch of ``batch_size``; raises
@@ -220,6 +434,131 @@ def verify_artifact(model, path, format: str = "tf_saved_model", *, batch_size: 
 def verify_saved_model(model, path) -> float:
     """`verify_artifact` for a SavedModel (tolerance 1e-5)."""
     return verify_artifact(model, path, "tf_saved_model")
+
+
+# --- what a plain export would do: permissions, a warning for random weights -----------------
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (/proc)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)  # elsewhere: read it by setting it, and put it back at once
+    os.umask(mask)
+    return mask
+
+
+def _plain_permissions(path: pathlib.Path) -> None:
+    """Give ``path``, and everything under it, the modes a plain ``model.export`` creates
+    under the current umask: 0o777 & ~umask for folders, 0o666 & ~umask for files."""
+    mask = _umask()
+    folder, file = 0o777 & ~mask, 0o666 & ~mask
+    if not path.is_dir():
+        os.chmod(path, file)
+        return
+    for root, _, files in os.walk(path):
+        os.chmod(root, folder)
+        for name in files:
+            entry = os.path.join(root, name)
+            if not os.path.islink(entry):
+                os.chmod(entry, file)
+
+
+def _constant_initializers():
+    import keras
+
+    return (keras.initializers.Zeros, keras.initializers.Ones, keras.initializers.Constant)
+
+
+def _initial_value(layer, attribute: str, initializer, variable) -> np.ndarray:
+    import keras
+
+    value = keras.ops.convert_to_numpy(initializer(variable.shape, dtype=variable.dtype))
+    if attribute == "bias_initializer" and getattr(layer, "unit_forget_bias", False):
+        # LSTM cells start the forget gate's bias (the second of four blocks, gate order
+        # i, f, c, o) at one.
+        units = value.shape[0] // 4
+        value = value.copy()
+        value[units : 2 * units] = 1
+    return value
+
+
+def looks_freshly_built(model) -> bool:
+    """Whether ``model`` still has the weights it was built with: never trained, no weights
+    loaded.
+
+    Keras models carry no such flag, so the state tells: the optimizer (if any) has taken no
+    step, and every weight with a constant initializer (biases, BatchNorm's gamma, beta and
+    moving statistics) still holds that constant exactly. Training moves biases off zero
+    and loaded weights replace them, so a trained or loaded model answers False, and so does
+    a model without such weights (nothing tells).
+
+    Example: ``looks_freshly_built(zoo.build("mlp", input_shape=(4,)))`` -> True.
+    """
+    import keras
+
+    optimizer = getattr(model, "optimizer", None)
+    iterations = getattr(optimizer, "iterations", None)
+    if iterations is not None and int(keras.ops.convert_to_numpy(iterations)) > 0:
+        return False
+    constants, checked = _constant_initializers(), 0
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        for attribute, initializer in list(vars(layer).items()):
+            if not attribute.endswith("_initializer") or not isinstance(initializer, constants):
+                continue
+            variable = getattr(layer, attribute[: -len("_initializer")], None)
+            if not isinstance(variable, keras.Variable):
+                continue
+            expected = _initial_value(layer, attribute, initializer, variable)
+            if not np.array_equal(keras.ops.convert_to_numpy(variable), expected):
+                return False
+            checked += 1
+    return checked > 0
+
+
+def _warn_if_freshly_built(model) -> None:
+    """Warn (at the caller of `export`) when ``model`` still has its random initial weights."""
+    if looks_freshly_built(model):
+        warnings.warn(
+            f"zoo.export: model {model.name!r} looks freshly built (never trained, no weights "
+            "loaded), so the artifact computes with random initial weights.",
+            UserWarning,
+            stacklevel=4,  # warn <- here <- _export_directory / _export_file <- export
+        )
+
+
+@contextlib.contextmanager
+def _openvino_telemetry_declined():
+    """Decline OpenVINO's usage telemetry for the conversions zoo runs.
+
+    OpenVINO's model converter sends usage events (and writes a client id under ``~/intel``)
+    unless the user opted out with ``opt_in_out --opt_out``; zoo declines unless the user
+    opted in. Without the telemetry package (or with another layout of it) nothing changes.
+    """
+    try:
+        from openvino_telemetry.utils.opt_in_checker import ConsentCheckResult, OptInChecker
+    except ImportError:
+        yield
+        return
+    check = OptInChecker.check
+
+    def declined_unless_opted_in(self, *args, **kwargs):
+        result = check(self, *args, **kwargs)
+        return ConsentCheckResult.DECLINED if result == ConsentCheckResult.NO_FILE else result
+
+    OptInChecker.check = declined_unless_opted_in
+    try:
+        yield
+    finally:
+        OptInChecker.check = check
+
+
+# --- writing: staging, checking, renaming into place --------------------------------------
 
 
 def _make_directory(directory: pathlib.Path) -> list[pathlib.Path]:
@@ -278,7 +617,7 @@ def _process_alive(pid: int) -> bool:
 
 
 def _clear_stale_staging(path: pathlib.Path) -> None:
-    """Remove what SavedModel exports killed mid-way left next to ``path``.
+    """Remove what directory exports killed mid-way left next to ``path``.
 
     Staging (``.<name>.<pid>.*.partial``) and retired (``.<name>.<pid>.old-*``) folders carry
     the exporting process's id; those of processes that are gone are stale (a live one may be
@@ -292,18 +631,111 @@ def _clear_stale_staging(path: pathlib.Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _export_saved_model(model, path: pathlib.Path, verify: bool) -> pathlib.Path:
-    _refuse_non_empty(path, "saved_model.pb", "a SavedModel")
+def _has_recurrent_layers(model) -> bool:
+    import keras
+
+    return any(
+        isinstance(layer, keras.layers.RNN)
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+    )
+
+
+def _static_batch_signature(model, free: int | None = None):
+    """Input specs with a batch of 1 (and the other free dimensions ``free``, if given), in
+    the structure ``model.export`` expects."""
+    import keras
+
+    specs = []
+    for t in model.inputs:
+        rest = tuple(free if d is None and free is not None else d for d in t.shape[1:])
+        specs.append(keras.InputSpec(shape=(1, *rest), dtype=str(t.dtype), name=t.name))
+    return specs if len(specs) == 1 else [specs]
+
+
+def _torch_dynamic_shapes(model):
+    """``torch.export`` dynamic shapes for every free dimension: one batch for all inputs."""
+    import torch
+
+    batch = torch.export.Dim("batch", min=1)
+    shapes = [
+        {
+            axis: batch if axis == 0 else torch.export.Dim(f"input{i}_axis{axis}", min=1)
+            for axis, size in enumerate(t.shape)
+            if size is None
+        }
+        for i, t in enumerate(model.inputs)
+    ]
+    return shapes[0] if len(shapes) == 1 else [(shapes,)]
+
+
+def _export_options(model, format: str, backend: str) -> tuple[dict, int]:
+    """Keyword arguments for ``model.export`` and the batch size the artifact is checked on."""
+    if format == "litert" and backend == "torch":
+        # litert-torch converts static shapes only (Keras would put 1 in every free dimension).
+        return {"input_signature": _static_batch_signature(model, FREE_DIMENSION)}, 1
+    if format == "litert" and _has_recurrent_layers(model):
+        # With a dynamic batch the converter keeps Keras' recurrent loop as TensorFlow Select
+        # (Flex) TensorList ops, which the LiteRT runtime cannot run; with a static batch it
+        # lowers them to LiteRT builtins.
+        return {"input_signature": _static_batch_signature(model)}, 1
+    if format == "torch" and _has_recurrent_layers(model):
+        # Keras' recurrent layers on torch specialize the batch (torch.export refuses it as
+        # dynamic): a static batch of 1, like LiteRT's.
+        return {"input_signature": _static_batch_signature(model, FREE_DIMENSION)}, 1
+    if format == "torch":
+        # Keras' torch.export otherwise fixes every free dimension at the traced size (1).
+        return {"dynamic_shapes": _torch_dynamic_shapes(model)}, 2
+    return {}, 2
+
+
+def _openvino_refusal(model, backend: str, error: Exception) -> str:
+    """OpenVINO's multi-line OpConversionFailure as one line, with what works instead."""
+    found = re.search(r"No conversion rule found for operations: ([^\n]*)", str(error))
+    operations = found.group(1).strip() if found else str(error).strip().splitlines()[-1]
+    hint = "export under KERAS_BACKEND=torch or use format='onnx'"
+    if "TensorList" in operations:
+        hint = (
+            "Keras runs recurrent layers on TensorFlow as a while-loop over TensorLists, which "
+            f"OpenVINO cannot convert; {hint} (both convert them)"
+        )
+    return (
+        f"OpenVINO cannot convert model {model.name!r} on the {backend} backend (no conversion "
+        f"rule for {operations}): {hint}."
+    )
+
+
+def _write(model, target: pathlib.Path, format: str, options: dict, backend: str) -> None:
+    if format != "openvino":
+        model.export(os.fspath(target), format=format, verbose=False, **options)
+        return
+    with _openvino_telemetry_declined():
+        try:
+            model.export(os.fspath(target), format=format, verbose=False, **options)
+        except Exception as error:
+            if type(error).__name__ != "OpConversionFailure":
+                raise
+            raise ValueError(_openvino_refusal(model, backend, error)) from error
+
+
+def _export_directory(model, path: pathlib.Path, format: str, verify: bool, backend: str):
+    marker = DIRECTORY_MARKER[format]
+    _refuse_non_empty(path, marker, DIRECTORY_WHAT[format])
     _ensure_called(model)
+    _warn_if_freshly_built(model)
+    options, batch_size = _export_options(model, format, backend)
     created = _make_directory(path.parent)
     _clear_stale_staging(path)
     staging = pathlib.Path(
         tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".partial", dir=path.parent)
     )
     try:
-        model.export(os.fspath(staging), format="tf_saved_model", verbose=False)
+        written = staging if format == "tf_saved_model" else staging / marker
+        _write(model, written, format, options, backend)
+        if not (staging / marker).is_file():
+            raise ExportVerificationError(f"Keras wrote no {marker} in {staging}.")
+        _plain_permissions(staging)
         if verify:
-            verify_artifact(model, staging, "tf_saved_model")
+            verify_artifact(model, staging, format, batch_size=batch_size)
         if path.exists():
             retired = path.parent / f".{path.name}.{os.getpid()}.old-{uuid.uuid4().hex[:8]}"
             os.replace(path, retired)
@@ -325,38 +757,19 @@ def artifact_path(path, format: str) -> pathlib.Path:
         path: the destination given to `export`.
         format: one of `FORMATS`.
 
-    A SavedModel is the directory ``path``; for ``onnx``/``litert`` a ``path`` ending in
-    ``.onnx``/``.tflite`` is the file, any other path a directory receiving ``model.onnx`` /
-    ``model.tflite``. Example: ``artifact_path("out", "onnx")`` -> ``out/model.onnx``.
+    A SavedModel or OpenVINO artifact is the directory ``path``; for ``onnx``/``litert``/
+    ``torch`` a ``path`` ending in ``.onnx``/``.tflite``/``.pt2`` is the file, any other path
+    a directory receiving ``model.onnx``/``model.tflite``/``model.pt2``.
+    Example: ``artifact_path("out", "onnx")`` -> ``out/model.onnx``.
     """
     check_choice("format", format, FORMATS)
     path = pathlib.Path(path)
-    if format == "tf_saved_model" or path.suffix.lower() == FILE_SUFFIX[format]:
+    if format in DIRECTORY_MARKER or path.suffix.lower() == FILE_SUFFIX[format]:
         return path
     return path / FILE_NAME[format]
 
 
-def _has_recurrent_layers(model) -> bool:
-    import keras
-
-    return any(
-        isinstance(layer, keras.layers.RNN)
-        for layer in model._flatten_layers(include_self=False, recursive=True)
-    )
-
-
-def _static_batch_signature(model):
-    """Input specs with a batch of 1, in the structure ``model.export`` expects."""
-    import keras
-
-    specs = [
-        keras.InputSpec(shape=(1, *t.shape[1:]), dtype=str(t.dtype), name=t.name)
-        for t in model.inputs
-    ]
-    return specs if len(specs) == 1 else [specs]
-
-
-def _export_file(model, path: pathlib.Path, format: str, verify: bool) -> pathlib.Path:
+def _export_file(model, path: pathlib.Path, format: str, verify: bool, backend: str):
     target = artifact_path(path, format)
     if target != path:
         _refuse_non_empty(path, FILE_NAME[format], f"an exported {format} model")
@@ -365,19 +778,16 @@ def _export_file(model, path: pathlib.Path, format: str, verify: bool) -> pathli
             f"Export path {str(target)!r} exists and is not a file; refusing to overwrite it."
         )
     _ensure_called(model)
+    _warn_if_freshly_built(model)
+    options, batch_size = _export_options(model, format, backend)
     created = _make_directory(target.parent)
     suffix = FILE_SUFFIX[format]
     staging = target.parent / f".{target.stem}.{uuid.uuid4().hex[:8]}.partial{suffix}"
-    options, batch_size = {}, 2
-    if format == "litert" and _has_recurrent_layers(model):
-        # With a dynamic batch the converter keeps Keras' recurrent loop as TensorFlow Select
-        # (Flex) TensorList ops, which the LiteRT runtime cannot run; with a static batch it
-        # lowers them to LiteRT builtins.
-        options, batch_size = {"input_signature": _static_batch_signature(model)}, 1
     try:
-        model.export(os.fspath(staging), format=format, verbose=False, **options)
+        _write(model, staging, format, options, backend)
         if not staging.is_file():
             raise ExportVerificationError(f"Keras wrote no {format} file at {staging}.")
+        _plain_permissions(staging)
         if verify:
             verify_artifact(model, staging, format, batch_size=batch_size)
         os.replace(staging, target)
@@ -393,23 +803,39 @@ def export(model, path, *, format: str = "tf_saved_model", verify: bool = True):
 
     Args:
         model: a built Keras model (functional or Sequential).
-        path: ``tf_saved_model``: the destination directory (an existing SavedModel is
-            replaced, any other non-empty directory refused). ``onnx``/``litert``: a path
-            ending in ``.onnx``/``.tflite`` is the file; any other path is a directory that
-            receives ``model.onnx``/``model.tflite`` (same refusal rule).
+        path: ``tf_saved_model``/``openvino``: the destination directory (an existing artifact
+            of that kind is replaced, any other non-empty directory refused; OpenVINO writes
+            ``model.xml`` and ``model.bin`` into it). ``onnx``/``litert``/``torch``: a path
+            ending in ``.onnx``/``.tflite``/``.pt2`` is the file; any other path is a
+            directory that receives ``model.onnx``/``model.tflite``/``model.pt2`` (same
+            refusal rule).
         format: ``"tf_saved_model"`` (endpoint and signature ``serve``), ``"onnx"`` (dynamic
-            batch) or ``"litert"`` (dynamic batch, except models with recurrent layers: batch 1,
-            as the LiteRT runtime cannot run their loop over a dynamic batch).
+            batch), ``"openvino"`` (dynamic batch), ``"litert"`` (dynamic batch, except models
+            with recurrent layers: batch 1, as the LiteRT runtime cannot run their loop over a
+            dynamic batch; on torch static shapes) or ``"torch"`` (torch backend, dynamic
+            batch). `SUPPORT` says which format works on which backend; a pair that does not
+            raises ValueError naming what works instead.
         verify: reload the artifact with its own runtime (``tf.saved_model.load``,
-            onnxruntime, the LiteRT interpreter) and compare it with the Keras model on a random
-            batch: max abs difference <= 1e-5 (SavedModel) or 1e-4 (ONNX, LiteRT), else
+            onnxruntime, the OpenVINO runtime, the LiteRT interpreter, ``torch.export.load``)
+            and compare it with the Keras model on a random batch: max abs difference within
+            `TOLERANCE` (1e-5 SavedModel and torch, 1e-4 the others), else
             `ExportVerificationError` and nothing is written.
+
+    Every file and folder of the artifact gets the mode a plain ``model.export`` gives under
+    the current umask. A model that `looks_freshly_built` (random weights) is exported with a
+    warning.
 
     Example: ``zoo.export(zoo.build("lenet5"), "artifacts/lenet5.onnx", format="onnx")``.
     """
     check_choice("format", format, FORMATS)
-    _require(format, verify)
+    backend = _backend()
+    _require(format, backend, verify)
     path = pathlib.Path(path)
-    if format == "tf_saved_model":
-        return _export_saved_model(model, path, verify)
-    return _export_file(model, path, format, verify)
+    if format == "openvino" and path.suffix.lower() == ".xml":
+        raise ValueError(
+            f"format='openvino' writes a directory (model.xml and model.bin, replaced together); "
+            f"give a directory, not the .xml file {str(path)!r}."
+        )
+    if format in DIRECTORY_MARKER:
+        return _export_directory(model, path, format, verify, backend)
+    return _export_file(model, path, format, verify, backend)

@@ -35,8 +35,9 @@ Conventions (those of the papers' mult-add counts, and of keras-flops / ptflops 
 - Subclassed models have no graph to read: their layers are listed with their parameters,
   but shapes and MACs only for the calls made on symbolic inputs (none after eager calls).
 
-`markdown_table` renders the README's table of models from the registry's cards and these
-profiles (``zoo list --markdown``).
+`markdown_table` renders the README's table of models from the registry's recorded cards
+(``zoo list --markdown``: no build). Those cards' counts are these profiles' totals, recorded by
+``python -m zoo.profile --write-cards [NAME ...]`` (see `zoo.models._cards`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ import math
 import keras
 
 from zoo.layers import ExplicitDense, LocalResponseNormalization, MaxoutDense, PeepholeLSTMCell
+from zoo.models._cards import human_units  # here for the profile's users; no Keras needed there
 from zoo.models._registry import build
 
 _L = keras.layers
@@ -152,36 +154,59 @@ class Profile:
         )
 
 
-def human_units(count: int) -> str:
-    """``569_433_256`` -> ``"569.4M"``, ``15_470_264_320`` -> ``"15.5G"`` (powers of 1000)."""
-    for factor, unit in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
-        if abs(count) >= factor:
-            return f"{count / factor:.1f}{unit}"
-    return str(count)
-
-
 MARKDOWN_HEADER = (
     "| model | aliases | task | paper | year | parameters | MACs |\n"
     "| --- | --- | --- | --- | --- | ---: | ---: |"
 )
 
 
-def markdown_row(info, profile: Profile) -> str:
-    """One row of the README's table of models, from a card and the default model's profile."""
+def markdown_row(info) -> str:
+    """One row of the README's table of models, from a card (its recorded counts)."""
     aliases = ", ".join(f"`{a}`" for a in info.aliases)
+    macs = "-" if info.macs is None else human_units(info.macs)
     return (
         f"| `{info.name}` | {aliases} | {info.task} | {info.paper} | {info.year} "
-        f"| {profile.total_params:,} | {human_units(profile.total_macs)} |"
+        f"| {info.num_params:,} | {macs} |"
     )
 
 
 def markdown_table(names) -> str:
     """The README's table of models (``zoo list --markdown``): name, aliases, task, paper,
-    year, parameters and MACs of each default configuration."""
+    year, parameters and MACs of each default configuration, read from the recorded cards
+    (no build)."""
     from zoo.models._registry import info
 
-    rows = [markdown_row(info(name), summary(name)) for name in names]
-    return "\n".join([MARKDOWN_HEADER, *rows])
+    return "\n".join([MARKDOWN_HEADER, *(markdown_row(info(name)) for name in names)])
+
+
+def _measure(name: str) -> tuple[int, int]:
+    """Parameters and MACs of a registered model at its default configuration (one build)."""
+    profile = summary(name)
+    keras.backend.clear_session()  # the recording process only: one model after another
+    return profile.total_params, profile.total_macs
+
+
+def write_cards(argv=None) -> int:
+    """``python -m zoo.profile --write-cards [NAME ...] [--fields-only]`` or ``--check-cards``:
+    record every model's card and counts in ``zoo/models/cards.json`` (`zoo.models._cards`)."""
+    import argparse
+
+    from zoo.models import _cards, _registry
+
+    parser = argparse.ArgumentParser(prog="python -m zoo.profile", description=write_cards.__doc__)
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--write-cards", action="store_true", help="rewrite cards.json")
+    action.add_argument("--check-cards", action="store_true", help="compare, no build")
+    parser.add_argument("names", nargs="*", help="re-measure only these (default: every model)")
+    parser.add_argument("--fields-only", action="store_true", help="keep the recorded counts")
+    args = parser.parse_args(argv)
+    if args.check_cards:
+        problems = _registry.stale_cards()
+        print("\n".join(problems) or f"{_cards.PATH} is current (counts checked by the tests)")
+        return 1 if problems else 0
+    records = _registry.record_cards(_measure, args.names or None, fields_only=args.fields_only)
+    print(f"wrote {_cards.write(records)} ({len(records)} models)")
+    return 0
 
 
 def summary(name_or_model, *, input_shape=None) -> Profile:
@@ -447,3 +472,7 @@ def _cell_macs(cell, d: int) -> int:
         return gates * (d * n + n * n) + peepholes
     # Another cell: each weight but the biases multiplies once per step.
     return sum(math.prod(int(s) for s in w.shape) for w in cell.weights if "bias" not in w.name)
+
+
+if __name__ == "__main__":
+    raise SystemExit(write_cards())

@@ -23,6 +23,12 @@ def test_startup_benchmark_tiny_writes_json(tmp_path, monkeypatch, capsys):
     assert set(imports["seconds"]) == {"keras", "zoo_registry"}
     assert imports["zoo_registry"]["ratio"]["n"] == record["repeats"]
     assert isinstance(imports["meets_target"], bool)
+    commands = record["commands"]  # the card commands against `zoo --help` (no timing asserted)
+    assert set(commands["seconds"]) == set(startup.COMMANDS)
+    for name in ("zoo list", "zoo list --json", "zoo info resnet50"):
+        assert commands[name]["ratio"]["n"] == record["repeats"]
+        assert isinstance(commands[name]["meets_target"], bool)
+    assert commands["target_ratio"] == 1.5
     assert set(record["builds"]) == {"lenet5", "mlp"}
     for result in record["builds"].values():
         assert result["seconds"]["ours"]["median"] > 0

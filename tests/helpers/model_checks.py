@@ -4,8 +4,12 @@
   and that every trainable weight received an update (so no part of the graph is cut off).
 - `check_round_trip` saves to ``.keras``, reloads in safe mode (no Lambda, every custom layer
   registered) and asserts identical outputs.
-- `check_readme_row` compares a model's row of the README's generated table with the row
-  `zoo list --markdown` makes from the model (its parameters and MACs).
+- `check_readme_row`, called wherever a test builds a model at its default configuration (every
+  model once: tests/zoo/test_models.py, resnet1202 in tests/zoo/test_resnet.py), checks the
+  model's recorded card (``zoo/models/cards.json``) against the build: the card is the one its
+  family module registers, ``num_params`` and ``macs`` are the built model's profile totals
+  (`zoo.summary`: ``total_params`` equal to ``count_params()``), and its README row is the one
+  `zoo list --markdown` makes from the card.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 
 import zoo
 from zoo import profile
+from zoo.models import _registry
 
 
 def check_training_step(model, inputs, targets, *, loss="sparse_categorical_crossentropy"):
@@ -58,8 +63,34 @@ def readme_model_rows() -> dict[str, str]:
 
 
 def check_readme_row(name: str, model) -> None:
-    """The README's row of ``name`` is the one `zoo list --markdown` makes for ``model``."""
-    expected = profile.markdown_row(zoo.info(name), zoo.summary(model))
-    assert readme_model_rows().get(name) == expected, (
+    """``model`` (``zoo.build(name)``, the default configuration) matches the recorded card of
+    ``name``: its fields, its counts, and the README's row made from it."""
+    recorded = _registry.recorded_cards().get(name)
+    assert recorded is not None, f"{name} has no recorded card: python -m zoo.profile --write-cards"
+    assert recorded == _registry.family_cards()[name], (
+        f"the recorded card of {name} is stale: python -m zoo.profile --write-cards --fields-only"
+    )
+    measured = zoo.summary(model)
+    assert measured.total_params == model.count_params()
+    assert measured.total_macs == sum(row.macs for row in measured.rows) > 0
+    assert 0 < measured.trainable_params <= measured.total_params
+    assert (recorded.num_params, recorded.macs) == (measured.total_params, measured.total_macs), (
+        f"the recorded counts of {name} are stale: python -m zoo.profile --write-cards {name}"
+    )
+    assert zoo.info(name) == recorded
+    assert readme_model_rows().get(name) == profile.markdown_row(recorded), (
         f"README row of {name} is stale: regenerate the table with `zoo list --markdown`"
     )
+
+
+def two_in_two_out():
+    """A tiny model with an image and a token input, a softmax and a linear output (export
+    tests: inputs and outputs matched by name and all compared)."""
+    image = keras.Input((4, 4, 1), name="image")
+    tokens = keras.Input((3,), dtype="int32", name="tokens")
+    x = keras.layers.Flatten()(image)
+    t = keras.layers.Flatten()(keras.layers.Embedding(5, 2)(tokens))
+    h = keras.layers.Concatenate()([x, t])
+    first = keras.layers.Dense(3, activation="softmax", name="first")(h)
+    second = keras.layers.Dense(2, name="second")(keras.layers.Dense(4, activation="relu")(h))
+    return keras.Model([image, tokens], [first, second])

@@ -479,7 +479,7 @@ CASES = [
         "cli-unknown-model",
         lambda ws: zoo_command("summary", "mobilnet"),
         CommandFailed,
-        "Did you mean 'mobilenet'",
+        "zoo summary: error: Unknown model 'mobilnet'. Did you mean 'mobilenet'",
     ),
     Case(
         "cli-bad-input-shape",
@@ -491,7 +491,7 @@ CASES = [
         "cli-export-format",
         lambda ws: zoo_command("export", "lenet5", str(ws / "out"), "--format", "pickle"),
         CommandFailed,
-        "invalid choice: 'pickle'",
+        "zoo export: error: argument --format: invalid choice: 'pickle'",
     ),
     Case(
         "cli-export-into-foreign-directory",
@@ -526,7 +526,7 @@ CASES = [
         "cli-schedule-steps",
         lambda ws: zoo_command("schedule", "cosine", "--steps", "0"),
         CommandFailed,
-        "--steps must be an integer >= 1, got 0",
+        "zoo schedule: error: --steps must be an integer >= 1, got 0",
     ),
     Case(
         "cli-train-sequence-model",

@@ -440,3 +440,56 @@ def test_missing_original_files_are_named(tmp_path):
         data.load("imdb_reviews", source_dir=tmp_path)
     with pytest.raises(ValueError, match="name must be one of 'imdb_reviews', 'tiny_shakespeare'"):
         data.vocabulary("mnist")
+
+
+# ---- the real tensorflow-datasets download path, offline ------------------------------------
+# `tfds.testing.mock_data` skips `download_and_prepare`, where tensorflow-datasets imports what
+# it needs to prepare a data set (importlib_resources, a dependency it does not declare). These
+# run the real path into an empty data_dir: a missing dependency fails them (and CI) with an
+# ImportError instead of the expected network failure.
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every connection fails at once, on name resolution, as in a sandbox without network (so
+    nothing is downloaded even where there is one); tensorflow-datasets' 10 retries with
+    back-off (3.5 minutes) are cut to none."""
+    import socket
+
+    from tensorflow_datasets.core.download import downloader
+
+    def refuse(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "network disabled by the test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(downloader, "MAX_RETRIES", 0)
+
+
+def _chain(error):
+    while error is not None:
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+@pytest.mark.timeout(180)
+def test_real_tfds_download_path_fails_on_the_network_not_on_an_import(tmp_path, no_network):
+    import requests
+
+    with pytest.raises(Exception) as caught:
+        tfds.load("mnist", data_dir=tmp_path / "tfds")
+    assert any(entry.name == "download_and_prepare" for entry in caught.traceback)
+    errors = list(_chain(caught.value))
+    assert not any(isinstance(e, ImportError) for e in errors), caught.value
+    assert any(isinstance(e, requests.exceptions.ConnectionError) for e in errors), caught.value
+
+
+@pytest.mark.timeout(180)
+def test_a_failed_download_is_one_line_naming_the_offline_way(tmp_path, no_network):
+    with pytest.raises(ValueError) as caught:
+        data.load("mnist", data_dir=tmp_path / "tfds")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "could not download 'mnist'" in message
+    for offline in ("source_dir=", "--source-dir", data.SOURCE_DIR_ENV, "IDX"):
+        assert offline in message
+    assert not any(isinstance(e, ImportError) for e in _chain(caught.value))

@@ -521,3 +521,23 @@ def test_mnist_cnn_reaches_99_percent_on_real_mnist(shared_data):
     accuracy = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
     print(f"mnist_cnn: 2 epochs, test accuracy {accuracy:.4f}, training {seconds:.0f} s")
     assert accuracy >= 0.99
+
+
+# ---- validation data ----------------------------------------------------------------------
+
+
+def test_validation_data_is_keras_name_and_the_third_argument_still_works():
+    """``validation_data=`` (Keras' own), the third positional argument and the earlier
+    ``validation=`` keyword are one argument; giving two names at once is refused."""
+    train, test = digits(), digits("test")
+    for call in (
+        lambda m: fit(m, train, validation_data=test, epochs=1, verbose=0),
+        lambda m: fit(m, train, test, epochs=1, verbose=0),
+        lambda m: fit(m, train, validation=test, epochs=1, verbose=0),
+    ):
+        history = call(small_model())
+        assert len(history.history["val_accuracy"]) == 1
+    with pytest.raises(ValueError, match="validation_data= and validation="):
+        fit(small_model(), train, validation_data=test, validation=test, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="validation_data= and validation="):
+        fit(small_model(), train, test, validation=test, epochs=1, verbose=0)

@@ -126,9 +126,7 @@ def test_fit_applies_batch_size_and_schedule(digits):
     batches = _Batches()
     history = model.fit(hp, net, train, validation_data=validation, epochs=2, callbacks=[batches])
     assert batches.count == 2 * 23  # 1,437 examples in batches of 64
-    assert set(history.history) == {
-        "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"
-    }
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
     schedule = net.optimizer._learning_rate
     assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
     assert schedule.decay_steps == 2 * 23
@@ -168,3 +166,89 @@ def test_a_trial_trains_with_the_recipe_it_logs_the_rate_and_stops_on_nan():
     model = model_space.build(hp)
     history = model_space.fit(hp, model, x, y, epochs=5, verbose=0, shuffle=False)
     assert len(history.history["loss"]) == 1 and np.isnan(history.history["loss"][0])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "phrase"),
+    [
+        ({"num_classes": 0}, "num_classes must be an integer >= 1, got 0"),
+        ({"num_classes": 2.5}, "num_classes must be an integer >= 1, got 2.5"),
+        ({"input_shape": (8, 0, 1)}, "input_shape[1] must be an integer >= 1, got 0"),
+        ({"input_shape": 64}, "input_shape must be a tuple of positive integers"),
+        ({"seed": -1}, "seed must be an integer >= 0"),
+        (
+            {"optimizer": "adadelta", "learning_rate": 0.5},
+            "'learning_rate' of 'mlp' is not used with optimizer 'adadelta', whose learning "
+            "rate is 'adadelta_learning_rate'",
+        ),
+        ({"optimizer": "adam", "adadelta_learning_rate": 1.0}, "fix 'learning_rate' instead"),
+    ],
+)
+def test_bad_arguments_raise_at_once(arguments, phrase):
+    """As keras-tuner's own classes do: a ValueError when the hypermodel is made, not a failed
+    trial later."""
+    with pytest.raises(ValueError) as error:
+        hypermodel("mlp", **arguments)
+    assert phrase in str(error.value)
+    with pytest.raises(ValueError, match="num_classes does not apply to 'autoencoder'"):
+        hypermodel("autoencoder", num_classes=10)
+
+
+def test_adadelta_trains_at_its_own_rate():
+    model = hypermodel("mlp", input_shape=(8, 8, 1), units_1=8, optimizer="adadelta")
+    hp = keras_tuner.HyperParameters()
+    net = model.build(hp)
+    assert hp.values["adadelta_learning_rate"] == 1.0 and "learning_rate" not in hp.values
+    assert isinstance(net.optimizer, keras.optimizers.Adadelta)
+    assert float(net.optimizer.learning_rate) == pytest.approx(1.0)
+    fixed = hypermodel("mlp", optimizer="adadelta", adadelta_learning_rate=0.3, units_1=8)
+    assert float(fixed.build(keras_tuner.HyperParameters()).optimizer.learning_rate) == (
+        pytest.approx(0.3)
+    )
+
+
+def _arrays(count, features=4, classes=3):
+    x = np.random.default_rng(0).random((count, features), dtype=np.float32)
+    return x, np.arange(count) % classes
+
+
+def test_a_trial_shorter_than_its_schedule_trains_at_the_constant_rate():
+    """one_cycle needs pct_start x steps > 1 (4 steps at pct_start 0.3): a 1-step trial falls
+    back to the constant rate with a warning instead of failing; 4 steps get the schedule."""
+    space = hypermodel("softmax_regression", input_shape=(4,), num_classes=3, schedule="one_cycle")
+    hp = keras_tuner.HyperParameters()
+    model = space.build(hp)
+    with pytest.warns(UserWarning, match="'one_cycle' cannot span a trial of 1 step"):
+        history = space.fit(hp, model, *_arrays(10), epochs=1, verbose=0)
+    np.testing.assert_allclose(history.history["learning_rate"], [0.01], rtol=1e-6)
+    assert not isinstance(
+        model.optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule
+    )
+    model = space.build(hp)
+    space.fit(hp, model, *_arrays(128), epochs=1, verbose=0)  # 4 batches of 32
+    held = model.optimizer._learning_rate
+    assert type(held).__name__ == "OneCycle" and held.total_steps == 4
+
+
+def test_one_hot_labels_compile_categorical_cross_entropy():
+    """build() compiles for class ids; fit() sees one-hot labels (data.load(one_hot=True)),
+    compiles again for them and remembers it for the next builds (trials, load_model)."""
+    from zoo.training import data
+
+    load = {"batch_size": 64, "image_size": 8, "one_hot": True}
+    train = data.load("digits", "train", seed=0, **load)
+    validation = data.load("digits", "test", shuffle=False, **load)
+    space = hypermodel("mlp", input_shape=(8, 8, 1), units_1=16, optimizer="adam")
+    hp = keras_tuner.HyperParameters()
+    model = space.build(hp)
+    assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)
+    history = space.fit(hp, model, train, validation_data=validation, epochs=1, verbose=0)
+    assert isinstance(model.loss, keras.losses.CategoricalCrossentropy)
+    assert history.history["val_accuracy"][0] > 0.5  # labels read right: well above chance
+    assert isinstance(space.build(hp).loss, keras.losses.CategoricalCrossentropy)
+    # One-hot label arrays are recognised too.
+    x, y = _arrays(64)
+    arrays = hypermodel("softmax_regression", input_shape=(4,), num_classes=3)
+    net = arrays.build(hp := keras_tuner.HyperParameters())
+    arrays.fit(hp, net, x, np.eye(3, dtype=np.float32)[y], epochs=1, verbose=0)
+    assert isinstance(net.loss, keras.losses.CategoricalCrossentropy)

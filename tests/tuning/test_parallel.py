@@ -23,9 +23,17 @@ from .conftest import TINY_MLP, python_env
 WORKER_LINE = re.compile(r"^\[(tuner\d+)\] trial (\d+) begins$", re.M)
 
 
+def _trial_id(number: str) -> str:
+    """keras-tuner's trial id of a trial printed (1-based) as ``number``."""
+    return str(int(number) - 1)
+
+
 def _trial_runs(texts) -> list[tuple[str, str]]:
-    """(worker, trial id) for every trial a worker began, from the workers' output."""
-    return [m.groups() for text in texts for m in WORKER_LINE.finditer(text)]
+    """(worker, trial id) for every trial a worker began, from the workers' output (which
+    numbers trials from 1, as keras-tuner prints them)."""
+    return [
+        (m.group(1), _trial_id(m.group(2))) for text in texts for m in WORKER_LINE.finditer(text)
+    ]
 
 
 def _statuses(project) -> dict[str, str]:
@@ -153,7 +161,7 @@ def _kill_first_running_worker(project, search_thread) -> tuple[str, str] | None
             began = WORKER_LINE.search(log.read_text())
             if not began:
                 continue
-            worker, trial = began.groups()
+            worker, trial = began.group(1), _trial_id(began.group(2))
             for child in psutil.Process().children(recursive=True):
                 try:
                     if child.environ().get("KERASTUNER_TUNER_ID") == worker:
@@ -201,7 +209,7 @@ def test_killed_worker_does_not_hang_the_search(digits, tmp_path):
     statuses = {t.trial_id: t.status for t in result.trials}
     assert statuses[lost] == "LOST" and list(statuses.values()).count("COMPLETED") == 1
     assert any(worker in m and "SIGKILL" in m for m in result.messages)
-    assert any(f"trial {lost} was lost" in m for m in result.messages)
+    assert any(f"trial {int(lost) + 1} was lost" in m for m in result.messages)
     # Resuming in one process runs the lost trial, and only it.
     Trainings.begun = []
     resumed = search("mlp", train, validation, callbacks=[Trainings()], **arguments)

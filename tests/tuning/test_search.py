@@ -68,11 +68,13 @@ def test_two_trial_search_with_each_tuner(digits, tmp_path, tuner):
 def test_result_table_csv_plot_and_best_model(digits, tmp_path):
     result = _search(digits, tmp_path, tuner="random")
     rows = list(csv.DictReader(result.to_csv(tmp_path / "trials.csv").open()))
-    assert [r["trial_id"] for r in rows] == ["0", "1"]
+    assert [r["trial_id"] for r in rows] == ["0", "1"]  # keras-tuner's ids
+    assert [r["number"] for r in rows] == ["1", "2"]  # as its progress output numbers them
     assert {"status", "score", "optimizer", "learning_rate", "batch_size"} <= set(rows[0])
     assert result.plot(tmp_path / "trials.png").read_bytes()[:4] == b"\x89PNG"
     text = str(result)
     assert "val_accuracy" in text and "COMPLETED" in text and len(text.splitlines()) == 3
+    assert sorted(line.split()[0] for line in text.splitlines()[1:]) == ["1", "2"]
     model = result.best_model()
     _, accuracy = model.evaluate(digits[1], verbose=0)
     assert accuracy == pytest.approx(result.best_score, abs=1e-6)
@@ -141,6 +143,54 @@ def test_failed_trial_is_recorded_and_the_search_goes_on(digits, tmp_path, monke
     assert [t.status for t in result.trials] == ["COMPLETED", "FAILED", "COMPLETED"]
     assert result.trials[1].score is None
     assert result.best_trial.trial_id in {"0", "2"}
+
+
+def _recorded_search(directory, scores):
+    """A project folder holding keras-tuner trials with these scores (None: a failed trial),
+    written as keras-tuner writes them, with no training."""
+    for index, score in enumerate(scores):
+        hp = keras_tuner.HyperParameters()
+        hp.Fixed("learning_rate", 0.01 * (index + 1))
+        status = "FAILED" if score is None else "COMPLETED"
+        trial = keras_tuner.engine.trial.Trial(hp, trial_id=str(index), status=status)
+        trial.score = score
+        (directory / f"trial_{index}").mkdir(parents=True)
+        trial.save(str(directory / f"trial_{index}" / "trial.json"))
+    objective = keras_tuner.Objective("val_accuracy", "max")
+    return search_module.SearchResult(lambda: None, objective, directory)
+
+
+def test_trials_are_numbered_from_one_in_the_table_and_the_plot(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    result = _recorded_search(tmp_path / "mlp_random", [0.5, None, 0.7, 0.6, 0.65])
+    assert [t.trial_id for t in result.trials] == ["0", "1", "2", "3", "4"]
+    assert [t.number for t in result.trials] == [1, 2, 3, 4, 5]
+    assert result.best_trial.number == 3
+    table = result.table().splitlines()
+    assert [line.split()[:2] for line in table[1:]] == [
+        ["3", "COMPLETED"],
+        ["5", "COMPLETED"],
+        ["4", "COMPLETED"],
+        ["1", "COMPLETED"],
+        ["2", "FAILED"],
+    ]
+    drawn = []
+    save = Figure.savefig
+    monkeypatch.setattr(
+        Figure, "savefig", lambda self, *a, **k: (drawn.append(self), save(self, *a, **k))
+    )
+    path = result.plot(tmp_path / "trials.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    (axes,) = drawn[0].axes
+    trials, best = axes.get_lines()
+    assert list(trials.get_xdata()) == [1, 3, 4, 5]  # the failed trial 2 has no score
+    assert list(trials.get_ydata()) == [0.5, 0.7, 0.6, 0.65]
+    assert best.get_drawstyle() == "steps-post" and list(best.get_ydata()) == [0.5, 0.7, 0.7, 0.7]
+    ticks = [tick for tick in axes.get_xticks() if 1 <= tick <= 5]
+    assert ticks and all(float(tick).is_integer() for tick in ticks)
+    assert axes.get_title() == "mlp_random: val_accuracy per trial (higher is better)"
+    assert axes.get_xlabel() == "trial" and axes.get_ylabel() == "val_accuracy"
 
 
 class Memory(keras.callbacks.Callback):

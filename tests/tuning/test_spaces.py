@@ -20,6 +20,7 @@ def test_training_space_is_the_lectures_list():
     assert set(space) == {
         "optimizer",
         "learning_rate",
+        "adadelta_learning_rate",
         "momentum",
         "weight_decay",
         "dropout",
@@ -60,6 +61,7 @@ def test_knobs_the_builder_lacks_are_left_out():
     assert set(softmax) == {
         "optimizer",
         "learning_rate",
+        "adadelta_learning_rate",
         "momentum",
         "weight_decay",
         "batch_size",
@@ -82,6 +84,34 @@ def test_fallback_space_takes_the_knobs_a_builder_has():
     assert space["dropout"].default == 0.2
     assert space["initializer"].default == "he"
     assert space["units"].default == 64
+
+
+def test_adadelta_has_its_own_learning_rate_range_around_one():
+    """keras-tuner conditional scopes: ``learning_rate`` (1e-4 .. 0.3) for every optimizer but
+    Adadelta, ``adadelta_learning_rate`` (0.2 .. 5, default 1.0) for Adadelta alone."""
+    space = spaces.TRAINING_SPACE
+    shared, own = space["learning_rate"], space["adadelta_learning_rate"]
+    assert shared.when == ("optimizer", tuple(o for o in OPTIMIZERS if o != "adadelta"))
+    assert own.when == ("optimizer", ("adadelta",))
+    assert (own.min_value, own.max_value, own.default, own.sampling) == (0.2, 5.0, 1.0, "log")
+    assert spaces.learning_rate_key("adadelta") == "adadelta_learning_rate"
+    assert spaces.learning_rate_key("adam") == "learning_rate"
+    for optimizer, active, inactive in (
+        ("adadelta", "adadelta_learning_rate", "learning_rate"),
+        ("rmsprop", "learning_rate", "adadelta_learning_rate"),
+    ):
+        hp = keras_tuner.HyperParameters()
+        hp.Fixed("optimizer", optimizer)
+        for name in ("learning_rate", "adadelta_learning_rate"):
+            with hp.conditional_scope(*space[name].when):
+                space[name].declare(hp, name)
+        assert active in hp.values and inactive not in hp.values
+        (declared,) = [p for p in hp.space if p.name == active]
+        samples = [declared.random_sample(seed) for seed in range(200)]
+        low, high = (0.2, 5.0) if optimizer == "adadelta" else (1e-4, 0.3)
+        assert low <= min(samples) and max(samples) <= high
+        if optimizer == "adadelta":  # log-uniform around 1.0: both sides of it
+            assert min(samples) < 0.5 and max(samples) > 2.0
 
 
 def test_declared_values_come_from_keras_tuner():

@@ -148,3 +148,11 @@ def test_dense_stack_is_the_one_flatten_hidden_classifier_top():
             layer=blocks.hidden_dense("relu"),
             owner="LeNet",
         )
+
+
+def test_conv_bn_sets_the_batch_norm_momentum():
+    x = keras.Input((8, 8, 3))
+    model = keras.Model(x, blocks.conv_bn(x, 4, 3, bn_momentum=0.9, name="c"))
+    assert model.get_layer("c_bn").momentum == 0.9
+    default = keras.Model(x, blocks.conv_bn(x, 4, 3, name="d"))
+    assert default.get_layer("d_bn").momentum == 0.99  # Keras' default

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
@@ -43,22 +44,41 @@ def test_list_prints_every_model():
 
 
 def test_info_of_an_alias_as_text_and_json():
-    text = run_zoo("info", "lenet")
+    text = run_zoo("info", "LeNet-5")
     assert text.returncode == 0, text.stderr
-    assert re.search(r"^name\s+lenet5$", text.stdout, re.M)
-    assert re.search(r"^num_params\s+61706$", text.stdout, re.M)
+    for key, value in [
+        ("name", "lenet5"),
+        ("aliases", "lenet"),
+        ("default_input_shape", "32x32x1"),
+        ("default_num_classes", "10"),
+        ("num_params", "61,706"),
+        ("macs", "422.8K"),
+        ("config_arguments", "activation, subsampling"),
+    ]:
+        assert re.search(rf"^{key}\s+{re.escape(value)}$", text.stdout, re.M), (key, text.stdout)
+    assert "[" not in text.stdout and "None" not in text.stdout  # no Python reprs
     card = json.loads(run_zoo("info", "LeNet", "--json").stdout)
     assert card["name"] == "lenet5" and card["aliases"] == ["lenet"] and card["year"] == 1998
+    assert (card["num_params"], card["macs"]) == (61_706, 422_824)
+    assert card["default_input_shape"] == [32, 32, 1]
+
+
+def test_version():
+    result = run_zoo("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"zoo {zoo.__version__}" == "zoo 0.1.0"
 
 
 def test_train_one_epoch_and_export(tmp_path):
+    saved = tmp_path / "lenet5.keras"
     result = run_zoo(
-        "train", "lenet5", "--epochs", "1", "--batch-size", "64", "--export", str(tmp_path / "m")
+        "train", "lenet5", "--epochs", "1", "--batch-size", "64", "--export", str(tmp_path / "m"),
+        "--output", str(saved),
     )
     assert result.returncode == 0, result.stderr
     assert re.search(r"^test accuracy: 0\.\d{4}$", result.stdout, re.M)
     assert "exported SavedModel:" in result.stdout and "reload check:" in result.stdout
-    assert (tmp_path / "m" / "saved_model.pb").is_file()
+    assert (tmp_path / "m" / "saved_model.pb").is_file() and saved.is_file()
 
 
 ERROR_ROWS = [
@@ -76,6 +96,7 @@ ERROR_ROWS = [
         (("export", "missing.keras", "out"), "No model at 'missing.keras'"),
         (("schedule", "cosin", "--steps", "10"), "schedule must be one of"),
         (("bench", "lenet5", "--steps", "0"), "steps must be an integer >= 1, got 0"),
+        (("tune", "mlp", "--seed", "0"), "argument --seed: must be an integer >= 1, got '0'"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
     ]
 ]
@@ -88,6 +109,10 @@ def test_user_mistakes_exit_2_with_one_line_on_stderr(args, phrase):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert phrase in lines[0]
+    # one prefix for every mistake: "zoo COMMAND: error: " ("zoo: error: " without a command)
+    command = args[0] if args[0] in cli._COMMANDS else None
+    prefix = f"zoo {command}: error: " if command else "zoo: error: "
+    assert lines[0].startswith(prefix) and lines[0].count(": error: ") == 1, lines[0]
 
 
 def test_every_subcommand_is_covered_by_an_error_path_test():
@@ -105,6 +130,35 @@ def cli_help(command: str) -> str:
     with contextlib.redirect_stdout(output), pytest.raises(SystemExit):
         cli.main([command, "--help"])
     return output.getvalue()
+
+
+def _subparsers() -> dict[str, argparse.ArgumentParser]:
+    parser = cli._Parser(prog="zoo")
+    cli._add_subcommands(parser)
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return commands.choices
+
+
+def test_every_help_shows_the_defaults():
+    for command, parser in _subparsers().items():
+        text = " ".join(cli_help(command).split())
+        for action in parser._actions:
+            if cli._shows_default(action):
+                shown = f"(default: {action.default})" in text or "(default: " in (
+                    action.help or ""
+                )
+                assert shown, f"zoo {command} --help hides the default of {action.dest}"
+
+
+def test_seeds_follow_one_rule():
+    seeds = [
+        action
+        for parser in _subparsers().values()
+        for action in parser._actions
+        if action.dest == "seed"
+    ]
+    assert len(seeds) >= 2  # train and tune
+    assert {(a.default, a.help, a.type) for a in seeds} == {(1, cli.SEED_HELP, cli._seed)}
 
 
 def test_summary_as_text_and_json(capsys):

@@ -1,11 +1,18 @@
-"""zoo.export: verified SavedModel, ONNX and LiteRT artifacts, written atomically."""
+"""zoo.export: verified SavedModel, ONNX, OpenVINO and LiteRT artifacts (the formats of the
+TensorFlow backend), written atomically; test_export_backends.py checks every backend."""
 
 from __future__ import annotations
 
+import configparser
 import functools
 import gc
 import importlib
 import importlib.util
+import os
+import pathlib
+import re
+import stat
+import warnings
 
 import keras
 import numpy as np
@@ -13,13 +20,21 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from tests.helpers.model_checks import two_in_two_out
 from tests.helpers.small_models import SAME_LAYERS_AS, SMALL_CONFIGS, small_model
-from zoo.export import FORMATS, TOLERANCE, ExportVerificationError
+from zoo.export import FORMATS, TOLERANCE, ExportVerificationError, supported_formats
 
 export_module = importlib.import_module("zoo.export")  # zoo.export is also the function
-pytestmark = pytest.mark.tensorflow_only(
-    "written and checked through TensorFlow: SavedModel, tf2onnx, the LiteRT converter"
-)
+pytestmark = [
+    pytest.mark.tensorflow_only(
+        "written and checked through TensorFlow: SavedModel, tf2onnx, OpenVINO's TensorFlow "
+        "frontend, the LiteRT converter"
+    ),
+    # Almost every model here is freshly built; the warning has its own tests below.
+    pytest.mark.filterwarnings("ignore:zoo.export. model .* looks freshly built:UserWarning"),
+]
+REPO = pathlib.Path(__file__).resolve().parents[2]
+TF_FORMATS = supported_formats("tensorflow")  # torch's format needs the torch backend
 
 # Models left out of the export parity sweep, with the reason.
 EXCLUDED = {
@@ -31,7 +46,13 @@ UNSUPPORTED: dict[tuple[str, str], str] = {
     ("alexnet", "onnx"): "grouped convolution (groups=2): Keras' TensorFlow backend runs it as "
     "a nested XLA-compiled function (StatefulPartitionedCall), which tf2onnx cannot convert; "
     "ONNX Runtime then rejects the graph (groups=1 converts)",
+    ("style_transfer_net", "openvino"): "OpenVINO's TensorFlow frontend adds the shape "
+    "arithmetic of GroupNormalization (strided slices of the dynamic shape) to the model's "
+    "outputs: 8 outputs for 1, which the verification refuses (the torch backend converts it)",
 }
+# On TensorFlow, OpenVINO cannot convert Keras' recurrent loop (a while-loop over TensorLists):
+# zoo.export refuses every model with recurrent layers in one line (they convert on torch).
+REFUSED_RECURRENT = "openvino"
 # Models whose artifacts this file also runs with the runtimes directly (not only via verify).
 INDEPENDENT = ("lenet5", "seq2seq", "text_cnn", "mobilenet")
 
@@ -164,6 +185,18 @@ def _run_directly(format, path, names, inputs):
         assert "serve" in loaded.signatures
         outputs = loaded.serve(inputs[0] if len(inputs) == 1 else inputs)
         return [np.asarray(o) for o in tf.nest.flatten(outputs)]
+    if format == "openvino":
+        import openvino
+
+        core = openvino.Core()
+        compiled = core.compile_model(
+            core.read_model(str(path / "model.xml")), "CPU", {"INFERENCE_PRECISION_HINT": "f32"}
+        )
+        assert sorted(min(i.get_names()) for i in compiled.inputs) == sorted(names)
+        assert all(i.get_partial_shape()[0].is_dynamic for i in compiled.inputs)  # free batch
+        by_name = dict(zip(names, inputs, strict=True))
+        result = compiled({i: by_name[min(p.get_names())] for i, p in enumerate(compiled.inputs)})
+        return [result[o] for o in compiled.outputs]
     if format == "onnx":
         import onnxruntime
 
@@ -185,7 +218,7 @@ def _run_directly(format, path, names, inputs):
 
 def _parity_cases():
     for name in SMALL_CONFIGS:
-        for format in FORMATS:
+        for format in TF_FORMATS:
             marks = [pytest.mark.slow]
             if name in EXCLUDED:
                 marks.append(pytest.mark.skip(reason=EXCLUDED[name]))
@@ -201,6 +234,12 @@ def _parity_cases():
 def test_export_parity_for_every_model(name, format, tmp_path):
     model = _cached_small_model(name)
     destination = tmp_path / name
+    if format == REFUSED_RECURRENT and export_module._has_recurrent_layers(model):
+        with pytest.raises(ValueError, match=r"TensorList.*KERAS_BACKEND=torch") as caught:
+            zoo.export(model, destination, format=format)
+        assert "\n" not in str(caught.value)
+        assert list(tmp_path.iterdir()) == []
+        return
     path = zoo.export(model, destination, format=format)  # verify=True: fails above tolerance
     assert path.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
@@ -225,20 +264,9 @@ def test_export_parity_for_every_model(name, format, tmp_path):
         assert np.max(np.abs(g - e)) <= TOLERANCE[format]
 
 
-def _two_in_two_out():
-    image = keras.Input((4, 4, 1), name="image")
-    tokens = keras.Input((3,), dtype="int32", name="tokens")
-    x = keras.layers.Flatten()(image)
-    t = keras.layers.Flatten()(keras.layers.Embedding(5, 2)(tokens))
-    h = keras.layers.Concatenate()([x, t])
-    first = keras.layers.Dense(3, activation="softmax", name="first")(h)
-    second = keras.layers.Dense(2, name="second")(keras.layers.Dense(4, activation="relu")(h))
-    return keras.Model([image, tokens], [first, second])
-
-
-@pytest.mark.parametrize("format", FORMATS)
+@pytest.mark.parametrize("format", TF_FORMATS)
 def test_several_inputs_and_outputs_are_matched_and_all_compared(format, tmp_path, monkeypatch):
-    model = _two_in_two_out()
+    model = two_in_two_out()
     path = zoo.export(model, tmp_path / "out", format=format)
     seen = []
     compare = export_module._compare
@@ -350,7 +378,12 @@ def test_saved_model_has_the_named_serving_signature(tmp_path):
 
 @pytest.mark.parametrize(
     ("format", "package"),
-    [("onnx", "onnxruntime"), ("onnx", "tf2onnx"), ("litert", "ai-edge-litert")],
+    [
+        ("onnx", "onnxruntime"),
+        ("onnx", "tf2onnx"),
+        ("openvino", "openvino"),
+        ("litert", "ai-edge-litert"),
+    ],
 )
 def test_a_missing_converter_or_runtime_names_the_pip_package(format, package, monkeypatch):
     real = importlib.util.find_spec
@@ -365,6 +398,184 @@ def test_a_missing_converter_or_runtime_names_the_pip_package(format, package, m
 
 
 def test_unknown_format_names_argument_value_and_choices(tmp_path):
-    with pytest.raises(ValueError, match=r"format must be one of .*'onnx', 'litert'; got 'tflite'"):
+    choices = r"format must be one of .*'litert', 'torch'; got 'tflite'"
+    with pytest.raises(ValueError, match=choices):
         zoo.export(_tiny(), tmp_path / "x", format="tflite")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- OpenVINO: a directory (model.xml + model.bin) replaced whole -----------------------------
+
+
+def test_openvino_writes_a_directory_and_replaces_it_whole(tmp_path, monkeypatch):
+    model = _tiny()
+    path = zoo.export(model, tmp_path / "ov", format="openvino")
+    assert path == (tmp_path / "ov").resolve()
+    assert _entries(path) == ["model.bin", "model.xml"]
+    before = (path / "model.bin").read_bytes()
+    with pytest.raises(ValueError, match=r"writes a directory .* not the \.xml file"):
+        zoo.export(model, tmp_path / "model.xml", format="openvino")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "keep.txt").write_text("precious")
+    with pytest.raises(FileExistsError, match="not an exported OpenVINO model"):
+        zoo.export(model, tmp_path / "notes", format="openvino")
+    written = []
+    monkeypatch.setattr(model, "export", _half_writer(written))
+    with pytest.raises(OSError, match="disk full"):
+        zoo.export(model, tmp_path / "ov", format="openvino")
+    assert written and written[0].endswith("model.xml")
+    assert (path / "model.bin").read_bytes() == before  # the old artifact, whole
+    assert _entries(tmp_path) == ["notes", "ov"]
+    monkeypatch.undo()
+    other = _tiny()
+    assert zoo.export(other, tmp_path / "ov", format="openvino") == path
+    assert (path / "model.bin").read_bytes() != before
+    assert _entries(tmp_path) == ["notes", "ov"]
+
+
+# --- permissions: those of a plain model.export under the umask --------------------------------
+
+
+def _modes(root):
+    entries = [root, *root.rglob("*")] if root.is_dir() else [root]
+    return {str(p.relative_to(root.parent)): stat.S_IMODE(p.stat().st_mode) for p in entries}
+
+
+@pytest.mark.parametrize("format", TF_FORMATS)
+def test_artifacts_get_the_modes_of_a_plain_export(format, tmp_path, umask_022):
+    model = _tiny()
+    for _ in range(2):  # a new artifact, then one replacing it
+        path = zoo.export(model, tmp_path / "out", format=format)
+        modes = _modes(path)
+        assert len(modes) >= (1 if path.is_file() else 2)
+        for name, mode in modes.items():
+            wanted = 0o755 if (tmp_path / name).is_dir() else 0o644
+            assert mode == wanted, f"{name}: {oct(mode)}, a plain export gives {oct(wanted)}"
+    assert stat.S_IMODE((tmp_path / "out").stat().st_mode) == 0o755
+    plain = tmp_path / "plain"
+    model.export(str(plain), format="tf_saved_model", verbose=False)
+    if format == "tf_saved_model":  # the same modes as Keras' own export, entry by entry
+        assert {k.replace("plain", "out", 1): v for k, v in _modes(plain).items()} == _modes(
+            tmp_path / "out"
+        )
+
+
+def test_the_umask_is_read_without_changing_it(umask_022):
+    assert export_module._umask() == 0o022
+    os.umask(0o027)
+    assert export_module._umask() == 0o027
+    assert os.umask(0o022) == 0o027  # still what the test set
+
+
+# --- a warning for random weights ----------------------------------------------------------
+
+
+def _mlp():
+    return zoo.build("mlp", input_shape=(4,), hidden_units=[8], num_classes=3)
+
+
+def _fitted(model, steps=1):
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).random((8, 4), dtype=np.float32)
+    model.fit(x, np.arange(8) % 3, epochs=1, batch_size=8 // steps, verbose=0)
+    return model
+
+
+def test_exporting_a_freshly_built_model_warns_in_one_line(tmp_path):
+    with pytest.warns(UserWarning, match="'mlp' looks freshly built .* random initial weights"):
+        zoo.export(_mlp(), tmp_path / "out", format="onnx")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        zoo.export(_mlp(), tmp_path / "out", format="onnx")
+    (warning,) = [w for w in seen if "freshly built" in str(w.message)]
+    assert "\n" not in str(warning.message)
+    assert warning.filename == __file__  # points at the caller of zoo.export
+
+
+def test_trained_or_loaded_models_do_not_warn(tmp_path):
+    trained = _fitted(_mlp())
+    assert not export_module.looks_freshly_built(trained)
+    trained.save_weights(tmp_path / "mlp.weights.h5")
+    loaded = _mlp()
+    assert export_module.looks_freshly_built(loaded)
+    loaded.load_weights(tmp_path / "mlp.weights.h5")
+    assert not export_module.looks_freshly_built(loaded)
+    trained.save(tmp_path / "mlp.keras")
+    assert not export_module.looks_freshly_built(zoo.load(tmp_path / "mlp.keras"))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        zoo.export(loaded, tmp_path / "out", format="onnx")
+    assert not [w for w in seen if "freshly built" in str(w.message)]
+
+
+def test_fresh_detection_covers_lstm_and_batchnorm_and_needs_constant_weights():
+    recurrent = keras.Sequential([keras.Input((3, 2)), keras.layers.LSTM(4), keras.layers.Dense(2)])
+    assert export_module.looks_freshly_built(recurrent)  # the forget gate's bias starts at 1
+    normalised = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(3, use_bias=False),
+            keras.layers.BatchNormalization(),
+        ]
+    )
+    assert export_module.looks_freshly_built(normalised)
+    normalised.layers[-1].moving_mean.assign(np.ones(3, "float32"))  # as after training
+    assert not export_module.looks_freshly_built(normalised)
+    bare = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, use_bias=False)])
+    assert not export_module.looks_freshly_built(bare)  # nothing tells: no warning
+
+
+# --- formats x backends: the data, the README table, the extras --------------------------------
+
+
+def test_every_format_and_backend_pair_is_decided():
+    assert set(export_module.SUPPORT) == {(f, b) for f in FORMATS for b in export_module.BACKENDS}
+    for (format, backend), record in export_module.SUPPORT.items():
+        if record.supported:
+            assert record.verified_with and (format, backend) in export_module._WRITERS
+        else:
+            assert "use format=" in record.note and record.extra is None, (format, backend)
+    assert set(FORMATS) == set(TOLERANCE) == set(export_module._RUNNERS)
+
+
+def test_the_readme_table_is_the_support_data():
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Export and loading", 1)[1].split("\n## ", 1)[0]
+    assert export_module.support_markdown() in section
+
+
+def _extras() -> dict[str, list[str]]:
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    extras = {}
+    for name, value in config["options.extras_require"].items():
+        extras[re.sub(r"[-_.]+", "-", name)] = [
+            re.split(r"[<>=!~;\[ ]", line.strip(), maxsplit=1)[0].lower()
+            for line in value.splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        ]
+    return extras
+
+
+def test_each_extra_named_in_the_table_installs_what_the_pair_needs():
+    extras = _extras()
+    for (format, backend), record in export_module.SUPPORT.items():
+        if record.extra is None:
+            continue
+        packages = {package.lower() for _, package in export_module._WRITERS[format, backend]}
+        packages |= {package.lower() for _, package in export_module._RUNTIMES[format]}
+        assert record.extra in extras, f"setup.cfg has no extra {record.extra!r}"
+        installed = set(extras[record.extra]) | {"tensorflow", "onnxruntime", "ai-edge-litert"}
+        assert packages <= installed, (format, backend, packages, extras[record.extra])
+    assert "openvino" in extras["test"]  # so CI verifies OpenVINO on tensorflow and torch
+
+
+def test_a_pair_keras_cannot_write_is_refused_in_one_line(tmp_path):
+    model = _tiny()
+    with pytest.raises(ValueError) as caught:
+        zoo.export(model, tmp_path / "out", format="torch")
+    message = str(caught.value)
+    assert "\n" not in message
+    for part in ("format='torch'", "tensorflow backend", "KERAS_BACKEND=torch", "'onnx'"):
+        assert part in message
     assert list(tmp_path.iterdir()) == []

@@ -24,7 +24,7 @@ def _small_input_shape(info) -> tuple:
 
 
 # Built elsewhere, once (about 40 s per build and 80 s per forward pass on 2 cores): its count,
-# output and README row in tests/zoo/test_resnet.py, count_params in tests/zoo/test_profile.py.
+# output, recorded card and README row (check_readme_row) in tests/zoo/test_resnet.py.
 BUILT_ELSEWHERE = {"resnet1202"}
 IMAGE_MODELS = [n for n in zoo.list_models(task="image_classification") if n not in BUILT_ELSEWHERE]
 
@@ -44,7 +44,7 @@ def test_builds_at_default_input(name):
     info = zoo.info(name)
     model = zoo.build(name)
     assert model.count_params() == info.num_params
-    check_readme_row(name, model)
+    check_readme_row(name, model)  # the recorded card, its counts (zoo.summary) and README row
     assert tuple(model.inputs[0].shape[1:]) == info.default_input_shape
     if info.task == "image_classification":
         assert tuple(model.outputs[0].shape) == (None, info.default_num_classes)

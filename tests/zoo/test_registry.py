@@ -1,9 +1,13 @@
-"""Registry behaviour: names, aliases, patterns, filters, suggestions and argument checks."""
+"""Registry behaviour: names, aliases, patterns, filters, suggestions and argument checks, and
+the recorded cards (``zoo/models/cards.json``: reading one builds nothing, imports no Keras)."""
 
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 import re
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -67,8 +71,9 @@ def test_info_fields_are_filled(name):
     assert info.task in zoo.TASKS
     assert 1940 < info.year <= 2026
     assert all(isinstance(d, int) and d > 0 for d in info.default_input_shape)
-    # num_params (a build at the default configuration) is compared with the built model's
-    # count in tests/zoo/test_models.py.
+    assert info.num_params > 0 and info.macs > 0
+    # num_params and macs (recorded) are compared with a build's profile where each model is
+    # built anyway: tests/helpers/model_checks.check_readme_row.
     with pytest.raises(dataclasses.FrozenInstanceError):
         info.name = "other"
 
@@ -185,3 +190,154 @@ def test_register_refuses_taken_and_malformed_names():
             default_input_shape=(8, 8, 1),
         )
     assert "fresh_name" not in zoo.list_models()
+    with pytest.raises(ValueError, match=r"'vgg_16' is already registered for 'vgg_d' \(both read"):
+        registry.register(
+            "vgg_16",
+            family="x",
+            task="image_classification",
+            paper="p",
+            year=2000,
+            default_input_shape=(8, 8, 1),
+        )
+    with pytest.raises(ValueError, match="collide"):
+        registry.register(
+            "net_2",
+            aliases=("net2",),
+            family="x",
+            task="image_classification",
+            paper="p",
+            year=2000,
+            default_input_shape=(8, 8, 1),
+        )
+
+
+# ------------------------------------------------------------------ names as users type them
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("ResNet-18", "resnet18"),
+        ("resnet_18", "resnet18"),
+        ("VGG-16", "vgg_d"),
+        ("vgg 16", "vgg_d"),
+        ("Inception-v3", "inception_v3"),
+        ("Inception_V3", "inception_v3"),
+        ("Inception v1", "googlenet"),
+        ("MobileNet-v1", "mobilenet"),
+        ("VGG-11-LRN", "vgg_a_lrn"),
+        ("vgg-a-lrn", "vgg_a_lrn"),
+        ("LeNet-5", "lenet5"),
+        ("ResNet--1202", "resnet1202"),
+    ],
+)
+def test_names_as_users_type_them(typed, name):
+    assert zoo.info(typed).name == name
+    assert zoo.list_models(typed) == [name]
+
+
+def test_build_takes_the_typed_name():
+    assert zoo.build("LeNet-5", input_shape=(16, 16, 1), num_classes=2).name == "lenet5"
+
+
+def _spellings(spelling: str) -> set[str]:
+    """Ways a user types a registered name: any case, '-' or ' ' for '_', the separator
+    between a letter and a digit dropped or added."""
+    dropped = registry.lookup_key(spelling)
+    added = re.sub(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])", "_", dropped)
+    forms = {spelling, dropped, added}
+    forms |= {f.replace("_", "-") for f in forms} | {f.replace("_", " ") for f in forms}
+    return forms | {f.upper() for f in forms} | {f.title() for f in forms}
+
+
+def test_every_name_and_alias_resolves_under_the_naming_rule():
+    cards = registry.recorded_cards()
+    assert cards, "no recorded cards"
+    for card in cards.values():
+        for spelling in (card.name, *card.aliases):
+            for typed in _spellings(spelling):
+                assert zoo.info(typed).name == card.name, (typed, spelling)
+
+
+def test_no_two_names_or_aliases_share_a_key():
+    seen: dict[str, str] = {}
+    for card in registry.family_cards().values():
+        for spelling in (card.name, *card.aliases):
+            key = registry.lookup_key(spelling)
+            assert key not in seen, f"{spelling!r} and {seen[key]!r} both read {key!r}"
+            seen[key] = spelling
+
+
+def test_the_readme_states_the_naming_rule():
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    zoo_section = readme.split("## The zoo (`zoo`)")[1].split("\n## ")[0]
+    assert "a separator between a letter and a digit is ignored" in zoo_section
+
+
+# ------------------------------------------------------------------ the recorded cards
+
+
+def test_recorded_cards_are_the_family_modules_cards():
+    """Every field but the counts, without a build (the counts: check_readme_row)."""
+    assert registry.stale_cards() == [], (
+        "zoo/models/cards.json is stale: python -m zoo.profile --write-cards --fields-only "
+        "(or NAME ... to re-measure)"
+    )
+    assert sorted(registry.recorded_cards()) == zoo.list_models()
+
+
+def test_info_changes_no_global_state():
+    keras.config.set_dtype_policy("mixed_bfloat16")  # the autouse fixture restores float32
+    counters = [keras.backend.get_uid(prefix) for prefix in ("conv2d", "dense")]
+    cards = [zoo.info(name) for name in zoo.list_models()]
+    resnet50 = zoo.info("ResNet-50")
+    assert (resnet50.num_params, resnet50.macs) == (25_610_152, 4_091_090_944)
+    assert all(card.num_params > 0 for card in cards)
+    assert keras.config.dtype_policy().name == "mixed_bfloat16"
+    assert [keras.backend.get_uid(p) for p in ("conv2d", "dense")] == [c + 1 for c in counters]
+
+
+def test_cards_and_the_card_commands_import_no_keras():
+    script = (
+        "import sys, zoo, zoo.cli\n"
+        "zoo.list_models(); card = zoo.info('resnet50')\n"
+        "assert card.num_params == 25_610_152, card\n"
+        "for argv in (['list'], ['list', '--json'], ['info', 'resnet50']):\n"
+        "    assert zoo.cli.main(argv) == 0, argv\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')\n"
+        "         or m in zoo.models._registry.family_modules()]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_model_registered_at_run_time_is_counted_on_first_info(monkeypatch):
+    for state in ("_REGISTERED", "_BUILDERS"):
+        monkeypatch.setattr(registry, state, dict(getattr(registry, state)))
+    monkeypatch.setattr(registry, "_VIEW", None)
+
+    @registry.register(
+        "tiny_net",
+        family="tiny",
+        task="image_classification",
+        paper="p",
+        year=2024,
+        default_input_shape=(4, 4, 1),
+        default_num_classes=3,
+    )
+    def tiny_net(spec, *, units=5):
+        """A tiny net."""
+        inputs, x = spec.inputs()
+        x = keras.layers.Dense(units)(keras.layers.Flatten()(x))
+        return spec.model_from(inputs, spec.classifier(x))
+
+    assert zoo.list_models("Tiny-Net") == ["tiny_net"]
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    card = zoo.info("tiny_net")
+    assert card.num_params == 16 * 5 + 5 + 5 * 3 + 3 and card.macs is None
+    assert card.config_arguments == ("units",) and card.description == "A tiny net."
+    assert keras.config.dtype_policy().name == "mixed_bfloat16"  # no clear_session
+    assert zoo.info("tiny_net") is zoo.info("tiny_net")  # counted once

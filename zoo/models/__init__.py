@@ -7,6 +7,8 @@ new family is one new file. The modules with an underscore are infrastructure:
 
 - ``_registry``: `register` / `register_variant`, `build`, `list_models`, `info` and `ModelInfo`
   (public as ``zoo.build`` and friends);
+- ``_cards``: the recorded cards (``cards.json``: every model's card, parameter count and MACs),
+  so `info` and `list_models` import neither Keras nor the families (only `build` does);
 - ``_spec``: `BuildSpec`, the keras.applications arguments every builder receives, checked once;
 - ``_blocks``: the activation table, conv + BN + activation, and the classic and modern tops;
 - ``_sequence``: the recurrent toolkit of the sequence families.

@@ -101,6 +101,7 @@ def conv_bn(
     activation: str | None = "relu",
     batch_norm: bool = True,
     bn_scale: bool = True,
+    bn_momentum: float = 0.99,
 ):
     """Conv2D -> BatchNormalization -> activation, the unit of most modern CNNs.
 
@@ -113,6 +114,9 @@ def conv_bn(
             and ``filters``.
         activation: a name from `ACTIVATIONS` or Keras, or None for no activation.
         bn_scale: learn BN's gamma (Inception v3 leaves it out: the next layer is linear).
+        bn_momentum: momentum of BN's moving mean and variance (Keras' default 0.99; lower
+            values let a briefly trained network's inference statistics catch up). The
+            builders check it; unused without ``batch_norm``.
     """
     if groups != 1:
         check_divides("groups", groups, x.shape[-1], f"the input channels of {name!r}")
@@ -127,7 +131,9 @@ def conv_bn(
         name=name,
     )(x)
     if batch_norm:
-        x = keras.layers.BatchNormalization(scale=bn_scale, name=f"{name}_bn")(x)
+        x = keras.layers.BatchNormalization(
+            momentum=bn_momentum, scale=bn_scale, name=f"{name}_bn"
+        )(x)
     return activate(x, activation, f"{name}_act")
 
 

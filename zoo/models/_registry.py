@@ -1,9 +1,17 @@
 """The model registry: `register` builders, then `build`, `list_models` and `info` them by name.
 
-Names are lower case with underscores. Lookup is case-insensitive and treats ``-`` like ``_``;
-aliases resolve to one canonical name (``vgg16`` -> ``vgg_d``). Every builder receives a
-`zoo.models._spec.BuildSpec` with the keras.applications arguments already checked, plus its own
-architecture knobs (``**config``), which it validates itself.
+Names are lower case with underscores; aliases resolve to one canonical name (``vgg16`` ->
+``vgg_d``). Names as users type them (`lookup_key`): case-insensitive, ``-`` and spaces read as
+``_``, and a separator between a letter and a digit is ignored, on the user's side and the
+registered side alike: ``ResNet-18``, ``resnet_18`` and ``resnet18`` are one key, and so are
+``Inception-v3`` and ``inception_v3``, ``VGG-16`` and ``vgg16`` (-> ``vgg_d``). No two
+registered names or aliases may share a key (`register` refuses it).
+
+The cards are data: `info` and `list_models` read the recorded cards (`zoo.models._cards`,
+``cards.json``) and import neither Keras nor the family modules; `build` imports the one family
+module whose builder it needs. Every builder receives a `zoo.models._spec.BuildSpec` with the
+keras.applications arguments already checked, plus its own architecture knobs (``**config``),
+which it validates itself.
 """
 
 from __future__ import annotations
@@ -18,11 +26,15 @@ import os
 import pkgutil
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import keras
-
-from zoo.models._spec import BuildSpec
+from zoo.models import _cards
 from zoo.validation import check_activation, check_bool, check_choice, check_positive_int
+
+if TYPE_CHECKING:  # Keras loads with the first build, never with a card
+    import keras
+
+    from zoo.models._spec import BuildSpec
 
 TASKS = (
     "image_classification",
@@ -34,16 +46,29 @@ TASKS = (
 )
 
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-_MODELS: dict[str, ModelInfo] = {}
-_LOOKUP: dict[str, str] = {}
+_SEPARATORS = re.compile(r"[\s_-]+")
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])_(?=[0-9])|(?<=[0-9])_(?=[a-z])")
+
+# Registered in this process (by the family modules when imported, or by users at run time):
+# their cards and builders. The recorded cards (`_cards`) answer for the families not imported.
+_REGISTERED: dict[str, ModelInfo] = {}
+_BUILDERS: dict[str, Callable[..., keras.Model]] = {}
+_VIEW: tuple[dict[str, ModelInfo], dict[str, str]] | None = None  # (cards, key -> name)
+_UNRECORDED_LOADED = False
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelInfo:
-    """What the registry knows about one architecture.
+    """What the registry knows about one architecture: its card, as plain data.
 
-    ``num_params`` is computed on first access by building the model at its default
-    configuration (then cached).
+    ``num_params`` (``model.count_params()``) and ``macs`` (`zoo.summary`'s ``total_macs``, per
+    example) are the default configuration's, recorded in ``zoo/models/cards.json`` and checked
+    by a test against a real build: reading a card builds nothing, imports no Keras and changes
+    no global state. A model registered at run time has no recorded card: its first `info`
+    call counts its parameters with one build at the default configuration (no
+    ``clear_session``) and leaves ``macs`` ``None`` (``zoo.summary(name).total_macs`` computes
+    it). ``config_arguments`` are the builder's own knobs (``**config`` of `build`);
+    ``builder`` imports the family module on first use.
     """
 
     name: str
@@ -56,15 +81,30 @@ class ModelInfo:
     min_input_size: int | None
     default_num_classes: int | None
     description: str
-    builder: Callable[..., keras.Model] = dataclasses.field(repr=False, compare=False)
+    num_params: int | None = None
+    macs: int | None = None
+    config_arguments: tuple[str, ...] = ()
+    module: str = dataclasses.field(default="", repr=False)  # the registering module
 
-    @functools.cached_property
-    def num_params(self) -> int:
-        model = build(self.name)
-        count = model.count_params()
-        del model
-        keras.backend.clear_session()
-        return count
+    @classmethod
+    def from_record(cls, record: dict) -> ModelInfo:
+        """A card from its `_cards` record (JSON lists read back as tuples)."""
+        values = dict(record)
+        for key in ("aliases", "default_input_shape", "config_arguments"):
+            values[key] = tuple(values[key])
+        return cls(**values)
+
+    @property
+    def builder(self) -> Callable[..., keras.Model]:
+        """The registered builder function (its family module is imported if it is not yet)."""
+        if self.name not in _BUILDERS and self.module:
+            importlib.import_module(self.module)
+        if self.name not in _BUILDERS:
+            raise ValueError(
+                f"{self.module or 'no module'} registers no model {self.name!r}: the recorded "
+                "card is stale (regenerate it: python -m zoo.profile --write-cards)."
+            )
+        return _BUILDERS[self.name]
 
     def to_dict(self) -> dict:
         """The card as plain JSON-ready values (what ``zoo info --json`` prints)."""
@@ -80,24 +120,76 @@ class ModelInfo:
             "default_num_classes": self.default_num_classes,
             "description": self.description,
             "num_params": self.num_params,
+            "macs": self.macs,
             "config_arguments": list(self.config_arguments),
         }
 
-    @property
-    def config_arguments(self) -> tuple[str, ...]:
-        """The architecture's own knobs, accepted by `build` as ``**config``."""
-        return tuple(
-            p.name
-            for p in inspect.signature(self.builder).parameters.values()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY
-        )
+    def record(self) -> dict:
+        """The card as `zoo.models._cards` records it: `to_dict` plus the registering module."""
+        return {**self.to_dict(), "module": self.module}
 
 
 def canonical(name: str) -> str:
-    """Normalise a user-typed model name: lower case, ``-`` and spaces read as ``_``."""
+    """Normalise a user-typed model name: lower case, ``-`` and spaces (runs of them) as ``_``."""
     if not isinstance(name, str):
         raise ValueError(f"A model name must be a string, got {name!r}.")
-    return name.strip().lower().replace("-", "_").replace(" ", "_")
+    return _SEPARATORS.sub("_", name.strip().lower())
+
+
+def lookup_key(name: str) -> str:
+    """The form names are compared in: `canonical`, then without a separator between a letter
+    and a digit. ``lookup_key("ResNet-18") == lookup_key("resnet18") == "resnet18"``,
+    ``lookup_key("Inception v3") == lookup_key("inception_v3") == "inceptionv3"``."""
+    return _LETTER_DIGIT.sub("", canonical(name))
+
+
+@functools.cache
+def recorded_cards() -> dict[str, ModelInfo]:
+    """The cards recorded in ``zoo/models/cards.json`` (`zoo.models._cards`), by name."""
+    return {name: ModelInfo.from_record(r) for name, r in _cards.load().items()}
+
+
+def _view() -> tuple[dict[str, ModelInfo], dict[str, str]]:
+    """Every known card (the recorded ones, overlaid by those registered in this process) and
+    the lookup from `lookup_key` to canonical name; rebuilt after each registration."""
+    global _VIEW
+    _load_unrecorded_families()
+    if _VIEW is None:
+        cards = {**recorded_cards(), **_REGISTERED}
+        _VIEW = cards, _keys(cards)
+    return _VIEW
+
+
+def _owner(spelling: str) -> str | None:
+    """The model that ``spelling`` (a name or an alias) already belongs to, if any.
+
+    A name of a recorded card whose family module is not imported yet imports that module
+    first, so the family registers it; while the family module itself is being imported (the
+    module registering its own names), the name is free."""
+    key = lookup_key(spelling)
+    if key not in _keys(_REGISTERED):
+        recorded = _keys(recorded_cards())
+        if key in recorded:
+            importlib.import_module(recorded_cards()[recorded[key]].module)
+    return _keys(_REGISTERED).get(key)
+
+
+def _keys(cards: dict[str, ModelInfo]) -> dict[str, str]:
+    """`lookup_key` of every name and alias of ``cards`` -> the canonical name."""
+    return {
+        lookup_key(spelling): card.name
+        for card in cards.values()
+        for spelling in (card.name, *card.aliases)
+    }
+
+
+def _keyword_only(builder) -> tuple[str, ...]:
+    """The builder's own knobs: its keyword-only parameters."""
+    return tuple(
+        p.name
+        for p in inspect.signature(builder).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    )
 
 
 def register(
@@ -114,19 +206,33 @@ def register(
 ):
     """Decorator registering a builder ``fn(spec: BuildSpec, *, knob=default, ...)``.
 
-    The builder's docstring's first line becomes ``ModelInfo.description``.
+    The builder's docstring's first line becomes ``ModelInfo.description``. A name or alias
+    whose `lookup_key` is already taken (``vgg_16`` next to ``vgg16``) is refused. The family
+    modules' models have recorded cards (``zoo/models/cards.json``); a model registered at run
+    time gets its parameter count on its first `info` call.
     """
     check_choice("task", task, TASKS)
     names = (name, *aliases)
     for item in names:
         if not _NAME_PATTERN.match(item):
             raise ValueError(f"Model name {item!r} must be lower case with underscores.")
-        if item in _LOOKUP:
-            raise ValueError(f"Model name {item!r} is already registered for {_LOOKUP[item]!r}.")
+    keys = [lookup_key(item) for item in names]
+    if len(set(keys)) < len(keys):
+        raise ValueError(
+            f"Model names {names!r} collide: with the separators between letters and digits "
+            f"ignored they read {keys!r}."
+        )
+    for item in names:
+        owner = _owner(item)
+        if owner is not None:
+            same = "" if lookup_key(item) == item else f" (both read {lookup_key(item)!r})"
+            raise ValueError(f"Model name {item!r} is already registered for {owner!r}{same}.")
 
     def decorator(builder):
+        global _VIEW
         doc = inspect.getdoc(builder) or ""
-        info = ModelInfo(
+        recorded = recorded_cards().get(name)
+        card = ModelInfo(
             name=name,
             aliases=tuple(aliases),
             family=family,
@@ -137,11 +243,14 @@ def register(
             min_input_size=min_input_size,
             default_num_classes=default_num_classes,
             description=doc.splitlines()[0] if doc else "",
-            builder=builder,
+            num_params=recorded.num_params if recorded else None,
+            macs=recorded.macs if recorded else None,
+            config_arguments=_keyword_only(builder),
+            module=builder.__module__,
         )
-        _MODELS[name] = info
-        for item in names:
-            _LOOKUP[item] = name
+        _BUILDERS[name] = builder
+        _REGISTERED[name] = card
+        _VIEW = None
         return builder
 
     return decorator
@@ -192,45 +301,119 @@ def _load_families() -> None:
         importlib.import_module(module)
 
 
-def _resolve(name: str) -> ModelInfo:
+def _load_unrecorded_families() -> None:
+    """Import the family modules no recorded card names (a family added since ``cards.json``
+    was written), so their models are known all the same; none in a consistent install."""
+    global _UNRECORDED_LOADED
+    if _UNRECORDED_LOADED:
+        return
+    _UNRECORDED_LOADED = True
+    recorded = {card.module for card in recorded_cards().values()}
+    for module in family_modules():
+        if module not in recorded:
+            importlib.import_module(module)
+
+
+def family_cards() -> dict[str, ModelInfo]:
+    """The cards the family modules register (importing every one of them), by name: what
+    ``cards.json`` must record (`recorded_cards`)."""
     _load_families()
-    key = canonical(name)
-    if key in _LOOKUP:
-        return _MODELS[_LOOKUP[key]]
-    close = difflib.get_close_matches(key, list(_LOOKUP), n=3, cutoff=0.6)
+    modules = set(family_modules())
+    return {name: card for name, card in sorted(_REGISTERED.items()) if card.module in modules}
+
+
+def record_cards(measure, names=None, *, fields_only: bool = False) -> dict[str, dict]:
+    """The `zoo.models._cards` records of every family model: its card from the family module,
+    and ``num_params`` and ``macs`` from ``measure(name) -> (num_params, macs)`` for the models
+    in ``names`` (default: all), from the recorded cards for the others (or for all, with
+    ``fields_only``). ``python -m zoo.profile --write-cards`` writes them."""
+    cards = family_cards()
+    recorded = recorded_cards()
+    measured = set(cards) if names is None else {_resolve(n).name for n in names}
+    records = {}
+    for name, card in cards.items():
+        record = card.record()
+        if fields_only or name not in measured:
+            if name not in recorded:
+                raise ValueError(f"{name!r} has no recorded counts yet: measure it.")
+            record["num_params"], record["macs"] = recorded[name].num_params, recorded[name].macs
+        else:
+            record["num_params"], record["macs"] = (int(n) for n in measure(name))
+        records[name] = record
+    return records
+
+
+def stale_cards() -> list[str]:
+    """What differs between the recorded cards and the family modules' cards (counts aside:
+    those need a build), one line each; empty when ``cards.json`` is current."""
+    cards, recorded = family_cards(), recorded_cards()
+    problems = [f"{n}: registered, not recorded" for n in sorted(set(cards) - set(recorded))]
+    problems += [f"{n}: recorded, not registered" for n in sorted(set(recorded) - set(cards))]
+    for name in sorted(set(cards) & set(recorded)):
+        old, new = recorded[name].record(), cards[name].record()
+        problems += [
+            f"{name}: {key} is {new[key]!r}, recorded {old[key]!r}"
+            for key in new
+            if key not in ("num_params", "macs") and old[key] != new[key]
+        ]
+    return problems
+
+
+def _resolve(name: str) -> ModelInfo:
+    cards, lookup = _view()
+    key = lookup_key(name)
+    if key in lookup:
+        return cards[lookup[key]]
+    spellings = {lookup_key(s): s for card in cards.values() for s in (card.name, *card.aliases)}
+    close = difflib.get_close_matches(key, list(spellings), n=3, cutoff=0.6)
     if close:
-        hint = " or ".join(repr(c) for c in close)
+        hint = " or ".join(repr(spellings[c]) for c in close)
         raise ValueError(f"Unknown model {name!r}. Did you mean {hint}?")
     raise ValueError(
-        f"Unknown model {name!r}. Known models: {', '.join(sorted(_MODELS))} "
-        "(see zoo.list_models())."
+        f"Unknown model {name!r}. Known models: {', '.join(sorted(cards))} (see zoo.list_models())."
     )
 
 
 def info(name: str) -> ModelInfo:
-    """The `ModelInfo` of a registered model, looked up by name or alias."""
-    return _resolve(name)
+    """The `ModelInfo` of a registered model, looked up by name or alias (`lookup_key`).
+
+    Reads the recorded card: no build, no Keras import, no change to global state. Only a
+    model registered at run time is built, once, on its first call, to count its parameters.
+    """
+    global _VIEW
+    card = _resolve(name)
+    if card.num_params is None and card.name in _REGISTERED:
+        model = build(card.name)
+        card = dataclasses.replace(card, num_params=int(model.count_params()))
+        del model
+        _REGISTERED[card.name] = card
+        _VIEW = None
+    return card
 
 
 def list_models(pattern: str = "*", *, family: str | None = None, task: str | None = None):
     """Sorted canonical names whose name or an alias matches the fnmatch ``pattern``.
 
+    The pattern reads like a name (`lookup_key`): ``"ResNet-1*"`` finds ``resnet18`` ...
     Example: ``zoo.list_models("lenet*")`` -> ``["lenet5"]``.
     """
-    _load_families()
-    pattern = canonical(pattern)
+    cards, _ = _view()
+    plain, key = canonical(pattern), lookup_key(pattern)
     if task is not None:
         check_choice("task", task, TASKS)
     if family is not None:
-        families = sorted({m.family for m in _MODELS.values()})
+        families = sorted({m.family for m in cards.values()})
         check_choice("family", family, families)
     selected = []
-    for info_ in _MODELS.values():
+    for info_ in cards.values():
         if family is not None and info_.family != family:
             continue
         if task is not None and info_.task != task:
             continue
-        if any(fnmatch.fnmatchcase(n, pattern) for n in (info_.name, *info_.aliases)):
+        if any(
+            fnmatch.fnmatchcase(n, plain) or fnmatch.fnmatchcase(lookup_key(n), key)
+            for n in (info_.name, *info_.aliases)
+        ):
             selected.append(info_.name)
     return sorted(selected)
 
@@ -284,7 +467,8 @@ def build(
     keras.applications: ``zoo.build("lenet5", name="digits_net")``.
 
     Args:
-        model: registered name or alias (case-insensitive, ``-`` reads as ``_``).
+        model: registered name or alias, as users type it (`lookup_key`: any case, ``-`` or
+            a space for ``_``, ``ResNet-18`` for ``resnet18``).
         num_classes: size of the classifier (default: the architecture's, e.g. 10 for LeNet).
         input_shape: channels-last shape without the batch axis (default: the paper's).
         include_top: keep the classifier; ``False`` returns the feature extractor.
@@ -298,7 +482,11 @@ def build(
             raw 0-255 pixels whatever the backbone.
         **config: the architecture's own knobs (``zoo.info(model).config_arguments``).
     """
+    from zoo.models._spec import BuildSpec  # Keras loads here, with the first build
+
     info_ = _resolve(model)
+    builder = info_.builder  # imports the family module
+    info_ = _REGISTERED.get(info_.name, info_)  # its card as the module registers it
     if num_classes is None:
         num_classes = info_.default_num_classes
     elif info_.default_num_classes is None:
@@ -331,7 +519,7 @@ def build(
         name=name or info_.name,
         include_preprocessing=bool(include_preprocessing),
     )
-    built = info_.builder(spec, **config)
+    built = builder(spec, **config)
     if weights is not None:
         _load_weights(built, weights)
     return built

@@ -21,7 +21,7 @@ from zoo.layers import LocalResponseNormalization
 from zoo.models._blocks import check_activation_name, conv_bn, dense_block, global_pool_top
 from zoo.models._registry import register
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_bool, check_rate
+from zoo.validation import check_bool, check_number, check_rate
 
 
 class Conv(typing.NamedTuple):
@@ -83,7 +83,7 @@ def inception_module(x, branches, *, name: str, **conv_options):
     """Run each branch (a tuple of operations) on ``x`` and concatenate them on the channels.
 
     ``conv_options`` go to every `zoo.models._blocks.conv_bn` (activation, batch_norm,
-    bn_scale). The concatenation is named ``name``; branch b's k-th operation
+    bn_scale, bn_momentum). The concatenation is named ``name``; branch b's k-th operation
     ``{name}_branch{b}_{k}``.
 
     Example (GoogLeNet's inception 3a on a 28x28x192 map, giving 28x28x256)::
@@ -282,7 +282,9 @@ INCEPTION_V3_MODULES = (
     min_input_size=75,
     default_num_classes=1000,
 )
-def inception_v3(spec: BuildSpec, *, activation: str = "relu") -> keras.Model:
+def inception_v3(
+    spec: BuildSpec, *, activation: str = "relu", bn_momentum: float = 0.99
+) -> keras.Model:
     """Inception v3: factorised Inception modules with batch normalization, 299x299 input.
 
     Layer for layer keras.applications.InceptionV3 (23,851,784 parameters with 1000 classes;
@@ -291,11 +293,20 @@ def inception_v3(spec: BuildSpec, *, activation: str = "relu") -> keras.Model:
 
     Args:
         activation: activation after every convolution (paper: ReLU; see `zoo.models._blocks`).
+        bn_momentum: momentum of every batch normalization's moving mean and variance, in
+            [0, 1) (Keras' default 0.99). Inference uses the moving statistics, which lag the
+            weights for the first few hundred steps at 0.99: for short runs use 0.9.
 
     Example: ``zoo.build("inception_v3", input_shape=(150, 150, 3), num_classes=5)``.
     """
     check_activation_name("activation", activation)
-    options = {"activation": activation, "batch_norm": True, "bn_scale": False}
+    bn_momentum = check_number("bn_momentum", bn_momentum, low=0.0, high=1.0, high_open=True)
+    options = {
+        "activation": activation,
+        "batch_norm": True,
+        "bn_scale": False,
+        "bn_momentum": bn_momentum,
+    }
     inputs, x = spec.inputs()
     x = _apply(x, INCEPTION_V3_STEM, "stem", options)
     for name, branches in INCEPTION_V3_MODULES:

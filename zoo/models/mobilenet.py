@@ -50,7 +50,7 @@ SEPARABLE_LAYERS = (
 )
 
 
-def _depthwise_separable(x, filters, stride, depth_multiplier, activation, index):
+def _depthwise_separable(x, filters, stride, depth_multiplier, activation, bn_momentum, index):
     x = keras.layers.DepthwiseConv2D(
         3,
         strides=stride,
@@ -59,9 +59,11 @@ def _depthwise_separable(x, filters, stride, depth_multiplier, activation, index
         use_bias=False,
         name=f"conv_dw_{index}",
     )(x)
-    x = keras.layers.BatchNormalization(name=f"conv_dw_{index}_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=bn_momentum, name=f"conv_dw_{index}_bn")(x)
     x = activate(x, activation, f"conv_dw_{index}_act")
-    return conv_bn(x, filters, 1, activation=activation, name=f"conv_pw_{index}")
+    return conv_bn(
+        x, filters, 1, activation=activation, bn_momentum=bn_momentum, name=f"conv_pw_{index}"
+    )
 
 
 @register(
@@ -83,6 +85,7 @@ def mobilenet(
     depth_multiplier: int = 1,
     dropout: float = 1e-3,
     activation: str = "relu",
+    bn_momentum: float = 0.99,
 ) -> keras.Model:
     """MobileNet v1: a 3x3/2 convolution and 13 depthwise separable convolutions.
 
@@ -97,6 +100,11 @@ def mobilenet(
             default 1e-3).
         activation: activation after every batch normalization (paper: ReLU; keras.applications
             uses ``"relu6"``; see `zoo.models._blocks`).
+        bn_momentum: momentum of every batch normalization's moving mean and variance, in
+            [0, 1) (Keras' default 0.99). Inference uses those moving statistics: after a few
+            hundred training steps they still lag the weights at 0.99, and a briefly trained
+            network can score near chance at test time while its training accuracy is high;
+            0.9 lets them keep up.
 
     Example: ``zoo.build("mobilenet", alpha=0.5, input_shape=(128, 128, 3), num_classes=10)``.
     """
@@ -104,12 +112,23 @@ def mobilenet(
     depth_multiplier = check_positive_int("depth_multiplier", depth_multiplier)
     dropout = check_rate("dropout", dropout)
     check_activation_name("activation", activation)
+    bn_momentum = check_number("bn_momentum", bn_momentum, low=0.0, high=1.0, high_open=True)
 
     def width(filters):
         return max(1, int(filters * alpha))
 
     inputs, x = spec.inputs()
-    x = conv_bn(x, width(STEM_FILTERS), 3, strides=2, activation=activation, name="conv1")
+    x = conv_bn(
+        x,
+        width(STEM_FILTERS),
+        3,
+        strides=2,
+        activation=activation,
+        bn_momentum=bn_momentum,
+        name="conv1",
+    )
     for index, (filters, stride) in enumerate(SEPARABLE_LAYERS, start=1):
-        x = _depthwise_separable(x, width(filters), stride, depth_multiplier, activation, index)
+        x = _depthwise_separable(
+            x, width(filters), stride, depth_multiplier, activation, bn_momentum, index
+        )
     return global_pool_top(spec, inputs, x, dropout=dropout)

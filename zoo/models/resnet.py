@@ -29,12 +29,15 @@ The counts above are trainable parameters, the paper's (and torchvision's) conve
 
 from __future__ import annotations
 
+import functools
+
 import keras
 
 from zoo.layers import ChannelPadding
 from zoo.models._blocks import activate, check_activation_name, conv_bn, global_pool_top
 from zoo.models._registry import register_variant
 from zoo.models._spec import BuildSpec
+from zoo.validation import check_number
 
 # ImageNet depth -> (block, blocks per stage); the stages have 64, 128, 256, 512 filters.
 IMAGENET_DEPTHS = {
@@ -55,7 +58,7 @@ _BLOCKS_PER_GRAPH = 50
 _PAPER = "He, Zhang, Ren & Sun 2016, Deep residual learning for image recognition"
 
 
-def _shortcut(x, channels: int, stride: int, option: str, name: str):
+def _shortcut(x, channels: int, stride: int, option: str, name: str, bn_momentum: float):
     """Identity when the shape is kept; else option A (subsample, zero channels) or B (1x1)."""
     in_channels = x.shape[-1]
     if in_channels == channels and stride == 1:
@@ -67,18 +70,29 @@ def _shortcut(x, channels: int, stride: int, option: str, name: str):
         if extra:
             x = ChannelPadding(extra // 2, extra - extra // 2, name=f"{name}_0_pad")(x)
         return x
-    return conv_bn(x, channels, 1, strides=stride, activation=None, name=f"{name}_0_conv")
+    return conv_bn(
+        x,
+        channels,
+        1,
+        strides=stride,
+        activation=None,
+        bn_momentum=bn_momentum,
+        name=f"{name}_0_conv",
+    )
 
 
-def _residual_block(x, filters: int, stride: int, *, block: str, option: str, activation, name):
+def _residual_block(
+    x, filters: int, stride: int, *, block: str, option: str, activation, bn_momentum, name
+):
+    conv = functools.partial(conv_bn, bn_momentum=bn_momentum)
     if block == "bottleneck":
-        y = conv_bn(x, filters, 1, activation=activation, name=f"{name}_1_conv")
-        y = conv_bn(y, filters, 3, strides=stride, activation=activation, name=f"{name}_2_conv")
-        y = conv_bn(y, 4 * filters, 1, activation=None, name=f"{name}_3_conv")
+        y = conv(x, filters, 1, activation=activation, name=f"{name}_1_conv")
+        y = conv(y, filters, 3, strides=stride, activation=activation, name=f"{name}_2_conv")
+        y = conv(y, 4 * filters, 1, activation=None, name=f"{name}_3_conv")
     else:
-        y = conv_bn(x, filters, 3, strides=stride, activation=activation, name=f"{name}_1_conv")
-        y = conv_bn(y, filters, 3, activation=None, name=f"{name}_2_conv")
-    shortcut = _shortcut(x, y.shape[-1], stride, option, name)
+        y = conv(x, filters, 3, strides=stride, activation=activation, name=f"{name}_1_conv")
+        y = conv(y, filters, 3, activation=None, name=f"{name}_2_conv")
+    shortcut = _shortcut(x, y.shape[-1], stride, option, name, bn_momentum)
     x = keras.layers.Add(name=f"{name}_add")([shortcut, y])
     return activate(x, activation, f"{name}_out")
 
@@ -96,24 +110,37 @@ def _blocks(x, stage: int, first: int, last: int, filters: int, stride: int, opt
 
 
 def resnet(
-    spec: BuildSpec, *, depth: int = 50, cifar: bool = False, activation: str = "relu"
+    spec: BuildSpec,
+    *,
+    depth: int = 50,
+    cifar: bool = False,
+    activation: str = "relu",
+    bn_momentum: float = 0.99,
 ) -> keras.Model:
     """The ResNet of ``depth`` from `CIFAR_DEPTHS` (``cifar``) or `IMAGENET_DEPTHS`."""
     check_activation_name("activation", activation)
+    bn_momentum = check_number("bn_momentum", bn_momentum, low=0.0, high=1.0, high_open=True)
     inputs, x = spec.inputs()
     if cifar:
         block, option = "basic", "A"
         n = CIFAR_DEPTHS[depth]
         stages = [(16, n, 1), (32, n, 2), (64, n, 2)]
-        x = conv_bn(x, 16, 3, activation=activation, name="conv1")
+        x = conv_bn(x, 16, 3, activation=activation, bn_momentum=bn_momentum, name="conv1")
     else:
         block, repeats = IMAGENET_DEPTHS[depth]
         option = "B"
         stages = [(64 * 2**i, n, 1 if i == 0 else 2) for i, n in enumerate(repeats)]
-        x = conv_bn(x, 64, 7, strides=2, activation=activation, name="conv1")
+        x = conv_bn(
+            x, 64, 7, strides=2, activation=activation, bn_momentum=bn_momentum, name="conv1"
+        )
         x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
     for stage, (filters, blocks, stride) in enumerate(stages, start=2):
-        options = {"block": block, "option": option, "activation": activation}
+        options = {
+            "block": block,
+            "option": option,
+            "activation": activation,
+            "bn_momentum": bn_momentum,
+        }
         for first in range(1, blocks + 1, _BLOCKS_PER_GRAPH):
             last = min(first + _BLOCKS_PER_GRAPH - 1, blocks)
             if blocks <= _BLOCKS_PER_GRAPH:
@@ -135,6 +162,9 @@ Args:
         `zoo.models._blocks`). Where it changes the width (``crelu`` doubles it, ``maxout``
         halves it) a block's input no longer matches its output, and the shortcut becomes the
         zero-padding (option A) or the 1x1 projection (option B) that reconciles them.
+    bn_momentum: momentum of every batch normalization's moving mean and variance, in
+        [0, 1) (Keras' default 0.99). Inference uses the moving statistics, which lag the
+        weights for the first few hundred steps at 0.99: for short runs use 0.9.
 
 Example: ``zoo.build("{name}", num_classes=10)``.
 """

@@ -34,25 +34,26 @@ JOHNSON_2016 = {
 NORMALIZATIONS = ("instance", "batch")
 
 
-def _normalization(kind: str, name: str) -> keras.layers.Layer:
+def _normalization(kind: str, bn_momentum: float):
+    """The maker ``name -> layer`` of the network's normalization layers."""
     if kind == "instance":
-        return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
-    return keras.layers.BatchNormalization(name=name)
+        return lambda name: keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
+    return lambda name: keras.layers.BatchNormalization(momentum=bn_momentum, name=name)
 
 
-def _conv_norm_relu(x, filters, kernel_size, strides, normalization, name, *, transpose=False):
+def _conv_norm_relu(x, filters, kernel_size, strides, norm, name, *, transpose=False):
     conv = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
     x = conv(filters, kernel_size, strides=strides, padding="same", use_bias=False, name=name)(x)
-    x = _normalization(normalization, f"{name}_norm")(x)
+    x = norm(f"{name}_norm")(x)
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def _residual_block(x, filters, kernel_size, normalization, name):
-    y = _conv_norm_relu(x, filters, kernel_size, 1, normalization, f"{name}_conv1")
+def _residual_block(x, filters, kernel_size, norm, name):
+    y = _conv_norm_relu(x, filters, kernel_size, 1, norm, f"{name}_conv1")
     y = keras.layers.Conv2D(
         filters, kernel_size, padding="same", use_bias=False, name=f"{name}_conv2"
     )(y)
-    y = _normalization(normalization, f"{name}_conv2_norm")(y)
+    y = norm(f"{name}_conv2_norm")(y)
     return keras.layers.Add(name=f"{name}_add")([x, y])
 
 
@@ -73,6 +74,7 @@ def style_transfer_net(
     filters=JOHNSON_2016["filters"],
     num_residual_blocks: int = JOHNSON_2016["num_residual_blocks"],
     normalization: str = "instance",
+    bn_momentum: float = 0.99,
     output_scale: float = 255.0,
 ) -> keras.Model:
     """Johnson et al.'s image transformation network: image in, stylised image of the same shape.
@@ -82,6 +84,8 @@ def style_transfer_net(
             upsampling mirrors them); ``[32, 64, 128]`` in the paper.
         num_residual_blocks: residual blocks at the lowest resolution (5 in the paper).
         normalization: ``"instance"`` (default) or ``"batch"`` (the paper's).
+        bn_momentum: momentum of the BatchNormalization moving statistics with
+            ``normalization="batch"``, in [0, 1) (Keras' 0.99; 0.9 for short runs).
         output_scale: the output is (tanh + 1) * output_scale / 2, in [0, output_scale]
             (255 for 0-255 pixels, 1 for [0, 1] images).
 
@@ -96,6 +100,13 @@ def style_transfer_net(
         raise ValueError("filters must hold at least the first convolution's width, got [].")
     num_residual_blocks = check_positive_int("num_residual_blocks", num_residual_blocks, minimum=0)
     check_choice("normalization", normalization, NORMALIZATIONS)
+    bn_momentum = check_number("bn_momentum", bn_momentum, low=0.0, high=1.0, high_open=True)
+    if normalization != "batch" and bn_momentum != 0.99:
+        raise ValueError(
+            f"bn_momentum={bn_momentum!r} applies only with normalization='batch' "
+            f"(normalization is {normalization!r})."
+        )
+    norm = _normalization(normalization, bn_momentum)
     output_scale = check_number("output_scale", output_scale, low=0.0, low_open=True)
     if spec.input_shape[-1] is None:
         raise ValueError(f"input_shape {spec.input_shape!r} needs a known number of channels.")
@@ -108,15 +119,15 @@ def style_transfer_net(
     outer, kernel = JOHNSON_2016["outer_kernel_size"], JOHNSON_2016["kernel_size"]
 
     inputs, x = spec.inputs()
-    x = _conv_norm_relu(x, filters[0], outer, 1, normalization, "conv_in")
+    x = _conv_norm_relu(x, filters[0], outer, 1, norm, "conv_in")
     for index, width in enumerate(filters[1:], start=1):
-        x = _conv_norm_relu(x, width, kernel, 2, normalization, f"down{index}")
+        x = _conv_norm_relu(x, width, kernel, 2, norm, f"down{index}")
     for index in range(1, num_residual_blocks + 1):
-        x = _residual_block(x, filters[-1], kernel, normalization, f"residual{index}")
+        x = _residual_block(x, filters[-1], kernel, norm, f"residual{index}")
     if not spec.include_top:
         return spec.model_from(inputs, spec.pool(x))
     for index, width in enumerate(reversed(filters[:-1]), start=1):
-        x = _conv_norm_relu(x, width, kernel, 2, normalization, f"up{index}", transpose=True)
+        x = _conv_norm_relu(x, width, kernel, 2, norm, f"up{index}", transpose=True)
     x = keras.layers.Conv2D(
         spec.input_shape[-1], outer, padding="same", activation="tanh", name="conv_out"
     )(x)

@@ -24,7 +24,7 @@ from zoo.layers import LocalResponseNormalization
 from zoo.models._blocks import check_activation_name, conv_bn, dense_top
 from zoo.models._registry import register_variant
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_bool, check_rate
+from zoo.validation import check_bool, check_number, check_rate
 
 # Table 1 of the paper, one list per stage (each stage ends with a 2x2/2 max-pool).
 CONFIGS = {
@@ -67,6 +67,7 @@ CONFIGS = {
 }
 
 _FC_LAYERS = (("fc1", 4096), ("fc2", 4096))
+BN_MOMENTUM = 0.99  # Keras' default, the default of ``bn_momentum``
 
 _VARIANTS = (
     # (registered name, aliases, configuration, weight layers)
@@ -84,11 +85,19 @@ def vgg(
     *,
     configuration: str = "D",
     batch_norm: bool = False,
+    bn_momentum: float = BN_MOMENTUM,
     activation: str = "relu",
     dropout: float = 0.5,
 ) -> keras.Model:
     """VGG configuration ``configuration`` (a key of `CONFIGS`), read from the table."""
     batch_norm = check_bool("batch_norm", batch_norm)
+    bn_momentum = check_number("bn_momentum", bn_momentum, low=0.0, high=1.0, high_open=True)
+    if not batch_norm and bn_momentum != BN_MOMENTUM:
+        raise ValueError(
+            f"bn_momentum={bn_momentum!r} sets the momentum of the batch normalization that "
+            "batch_norm=True adds, but batch_norm is False: set batch_norm=True or leave "
+            f"bn_momentum at its default {BN_MOMENTUM}."
+        )
     check_activation_name("activation", activation)
     dropout = check_rate("dropout", dropout)
     inputs, x = spec.inputs()
@@ -106,6 +115,7 @@ def vgg(
                 kernel,
                 activation=activation,
                 batch_norm=batch_norm,
+                bn_momentum=bn_momentum,
                 name=f"block{stage}_conv{convs}",
             )
         x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{stage}_pool")(x)
@@ -121,6 +131,10 @@ The minimum input is 32x32: five 2x2/2 max-pools bring it to 1x1.
 Args:
     batch_norm: put BatchNormalization between each convolution and its activation (the
         later "VGG-BN" variant; the convolutions then have no bias). The paper has none.
+    bn_momentum: momentum of the batch normalizations' moving mean and variance, in [0, 1)
+        (Keras' default 0.99; for short runs use 0.9: inference uses the moving statistics,
+        which lag the weights for the first few hundred steps at 0.99). Needs
+        ``batch_norm=True``: with ``batch_norm=False`` a value other than 0.99 is refused.
     activation: activation after every convolution and hidden FC layer (paper: ReLU;
         see `zoo.models._blocks` for the choices).
     dropout: rate of the dropout after fc1 and fc2, in [0, 1) (paper: 0.5).

@@ -23,6 +23,7 @@ import keras
 from zoo.models._blocks import activate, check_activation_name, conv_bn, global_pool_top
 from zoo.models._registry import register
 from zoo.models._spec import BuildSpec
+from zoo.validation import check_number
 
 STEM = ((32, 2), (64, 1))  # (filters, stride) of the two valid 3x3 convolutions
 # (block, filters of its two separable convs, activation before the first) of the
@@ -34,18 +35,26 @@ EXIT_BLOCK = (13, (728, 1024), True)
 EXIT_CONVS = (1536, 2048)  # block 14
 
 
-def _separable_bn(x, filters, name):
+def _separable_bn(x, filters, name, bn_momentum):
     x = keras.layers.SeparableConv2D(filters, 3, padding="same", use_bias=False, name=name)(x)
-    return keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    return keras.layers.BatchNormalization(momentum=bn_momentum, name=f"{name}_bn")(x)
 
 
-def _downsampling_block(x, block, filters, pre_activation, activation):
+def _downsampling_block(x, block, filters, pre_activation, activation, bn_momentum):
     name = f"block{block}"
-    shortcut = conv_bn(x, filters[-1], 1, strides=2, activation=None, name=f"{name}_shortcut")
+    shortcut = conv_bn(
+        x,
+        filters[-1],
+        1,
+        strides=2,
+        activation=None,
+        bn_momentum=bn_momentum,
+        name=f"{name}_shortcut",
+    )
     for index, width in enumerate(filters, start=1):
         if index > 1 or pre_activation:
             x = activate(x, activation, f"{name}_sepconv{index}_act")
-        x = _separable_bn(x, width, f"{name}_sepconv{index}")
+        x = _separable_bn(x, width, f"{name}_sepconv{index}", bn_momentum)
     x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name=f"{name}_pool")(x)
     return keras.layers.Add(name=f"{name}_add")([x, shortcut])
 
@@ -60,7 +69,9 @@ def _downsampling_block(x, block, filters, pre_activation, activation):
     min_input_size=71,
     default_num_classes=1000,
 )
-def xception(spec: BuildSpec, *, activation: str = "relu") -> keras.Model:
+def xception(
+    spec: BuildSpec, *, activation: str = "relu", bn_momentum: float = 0.99
+) -> keras.Model:
     """Xception: entry, middle (8 residual blocks) and exit flows of separable convolutions.
 
     The minimum input is 71x71, keras.applications' (the last map is then 3x3).
@@ -68,10 +79,14 @@ def xception(spec: BuildSpec, *, activation: str = "relu") -> keras.Model:
     Args:
         activation: activation of the stem and before/after the separable convolutions
             (paper: ReLU; see `zoo.models._blocks`).
+        bn_momentum: momentum of every batch normalization's moving mean and variance, in
+            [0, 1) (Keras' default 0.99). Inference uses the moving statistics, which lag the
+            weights for the first few hundred steps at 0.99: for short runs use 0.9.
 
     Example: ``zoo.build("xception", input_shape=(150, 150, 3), num_classes=2)``.
     """
     check_activation_name("activation", activation)
+    bn_momentum = check_number("bn_momentum", bn_momentum, low=0.0, high=1.0, high_open=True)
     inputs, x = spec.inputs()
     for index, (filters, stride) in enumerate(STEM, start=1):
         x = conv_bn(
@@ -81,18 +96,19 @@ def xception(spec: BuildSpec, *, activation: str = "relu") -> keras.Model:
             strides=stride,
             padding="valid",
             activation=activation,
+            bn_momentum=bn_momentum,
             name=f"block1_conv{index}",
         )
     for block, filters, pre_activation in ENTRY_BLOCKS:
-        x = _downsampling_block(x, block, filters, pre_activation, activation)
+        x = _downsampling_block(x, block, filters, pre_activation, activation, bn_momentum)
     for block in MIDDLE_BLOCKS:
         residual = x
         for index in range(1, 4):
             x = activate(x, activation, f"block{block}_sepconv{index}_act")
-            x = _separable_bn(x, MIDDLE_FILTERS, f"block{block}_sepconv{index}")
+            x = _separable_bn(x, MIDDLE_FILTERS, f"block{block}_sepconv{index}", bn_momentum)
         x = keras.layers.Add(name=f"block{block}_add")([x, residual])
-    x = _downsampling_block(x, *EXIT_BLOCK, activation)
+    x = _downsampling_block(x, *EXIT_BLOCK, activation, bn_momentum)
     for index, filters in enumerate(EXIT_CONVS, start=1):
-        x = _separable_bn(x, filters, f"block14_sepconv{index}")
+        x = _separable_bn(x, filters, f"block14_sepconv{index}", bn_momentum)
         x = activate(x, activation, f"block14_sepconv{index}_act")
     return global_pool_top(spec, inputs, x)
