@@ -10,7 +10,7 @@ BACKENDS_STAMP := $(VENV)/.installed-backends
 # files check architecture arithmetic (counts, shapes), which does not depend on the backend, at
 # several minutes per backend (JAX compiles every model anew): the TF run covers them.
 # test_export_backends.py: every export format written and verified, or refused, per backend.
-BACKEND_SUITES := tests/layers tests/zoo/test_models.py tests/zoo/test_blocks.py \
+BACKEND_SUITES := tests/layers tests/zoo/models/test_models.py tests/zoo/models/test_blocks.py \
 	tests/zoo/test_loading.py tests/zoo/test_export_backends.py
 
 .PHONY: demo test test-backends bench lint clean

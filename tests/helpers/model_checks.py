@@ -5,9 +5,9 @@
 - `check_round_trip` saves to ``.keras``, reloads in safe mode (no Lambda, every custom layer
   registered) and asserts identical outputs.
 - `check_readme_row`, called wherever a test builds a model at its default configuration (every
-  model once: tests/zoo/test_models.py, resnet1202 in tests/zoo/test_resnet.py), checks the
-  model's recorded card (``zoo/models/cards.json``) against the build: the card is the one its
-  family module registers, ``num_params`` and ``macs`` are the built model's profile totals
+  model once: tests/zoo/models/test_models.py, resnet1202 in tests/zoo/models/test_resnet.py),
+  checks the model's recorded card (``zoo/models/cards.json``) against the build: the card is the
+  one its family module registers, ``num_params`` and ``macs`` are the built model's profile totals
   (`zoo.summary`: ``total_params`` equal to ``count_params()``), and its README row is the one
   `zoo list --markdown` makes from the card.
 """

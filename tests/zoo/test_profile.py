@@ -5,7 +5,8 @@ O = (W - F + 2P) / S + 1; params (F*F*C_in/groups + 1)*C_out), by numpy counting
 weights a convolution multiplies, or by ``model.count_params()``. No forward pass runs. Every
 registered model's profile at its default configuration (total params equal to
 ``count_params()``, MACs, the recorded card's counts) is checked where the model is built anyway:
-tests/helpers/model_checks.check_readme_row, from tests/zoo/test_models.py and test_resnet.py.
+tests/helpers/model_checks.check_readme_row, from tests/zoo/models/test_models.py and
+test_resnet.py.
 """
 
 from __future__ import annotations

@@ -17,10 +17,10 @@ knob, a default), regenerate it and commit the result:
     python -m zoo.profile --write-cards --fields-only   # refresh the fields, keep the counts
     python -m zoo.profile --check-cards             # exit 1 if a recorded card's fields are stale
 
-Tests keep it honest: ``tests/zoo/test_registry.py`` compares every recorded card with the card
-the family modules register (no build), and ``tests/helpers/model_checks.check_readme_row``,
-called wherever a test builds a model at its default size, compares the recorded counts with
-that build's profile.
+Tests keep it honest: ``tests/zoo/models/test_registry.py`` compares every recorded card with
+the card the family modules register (no build), and
+``tests/helpers/model_checks.check_readme_row``, called wherever a test builds a model at its
+default size, compares the recorded counts with that build's profile.
 
 This module only reads and writes the file (no ``zoo`` imports: the registry builds on it).
 """

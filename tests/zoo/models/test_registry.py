@@ -269,7 +269,7 @@ def test_no_two_names_or_aliases_share_a_key():
 
 
 def test_the_readme_states_the_naming_rule():
-    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (pathlib.Path(__file__).resolve().parents[3] / "README.md").read_text()
     zoo_section = readme.split("## The zoo (`zoo`)")[1].split("\n## ")[0]
     assert "a separator between a letter and a digit is ignored" in zoo_section
 

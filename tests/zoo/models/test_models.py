@@ -24,7 +24,7 @@ def _small_input_shape(info) -> tuple:
 
 
 # Built elsewhere, once (about 40 s per build and 80 s per forward pass on 2 cores): its count,
-# output, recorded card and README row (check_readme_row) in tests/zoo/test_resnet.py.
+# output, recorded card and README row (check_readme_row) in tests/zoo/models/test_resnet.py.
 BUILT_ELSEWHERE = {"resnet1202"}
 IMAGE_MODELS = [n for n in zoo.list_models(task="image_classification") if n not in BUILT_ELSEWHERE]
 

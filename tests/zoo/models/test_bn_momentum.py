@@ -15,7 +15,7 @@ import zoo
 from tests.helpers.small_models import SMALL_CONFIGS
 from zoo.models import resnet as resnet_module
 
-from ..conftest import REPO
+from ...conftest import REPO
 
 WITH_KNOB = [n for n in zoo.list_models() if "bn_momentum" in zoo.info(n).config_arguments]
 WITHOUT_KNOB = [n for n in zoo.list_models() if n not in WITH_KNOB]
@@ -102,7 +102,8 @@ def test_every_model_with_batch_norm_has_the_knob(name):
 
 
 README_RECIPE = re.compile(
-    r"<!-- readme-test: skip covered by tests/zoo/test_bn_momentum\.py -->\n```python\n(.*?)```",
+    r"<!-- readme-test: skip covered by tests/zoo/models/test_bn_momentum\.py -->\n"
+    r"```python\n(.*?)```",
     re.S,
 )
 
