@@ -17,6 +17,6 @@
 stays as light as ``import keras``.
 """
 
-from zoo.training.fit import fit
+from zoo.training.fit import TrainingDiverged, fit
 
-__all__ = ["fit"]
+__all__ = ["TrainingDiverged", "fit"]

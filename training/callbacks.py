@@ -15,6 +15,9 @@ Two ways to follow a schedule, with the same trajectory:
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import math
@@ -291,6 +294,54 @@ def _atomic_write_text(path: pathlib.Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+LOCK = ".lock"
+
+
+@contextlib.contextmanager
+def checkpoint_lock(directory):
+    """Hold the checkpoint folder ``directory`` for one run (an exclusive ``flock`` on its
+    ``.lock`` file, released when the run ends or its process dies, even by ``kill -9``).
+
+    A second run on the same folder gets a `CheckpointError` at once instead of colliding with
+    the first on the same file names.
+    """
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / LOCK
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "another"
+            raise CheckpointError(
+                f"checkpoint_dir {str(directory)!r} is in use by another run (process "
+                f"{holder}); wait for it to finish or choose another checkpoint_dir."
+            ) from None
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, str(os.getpid()).encode("ascii"), 0)
+        yield directory
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
+def finite_logs(logs) -> bool:
+    """Whether every loss in an epoch's ``logs`` is a finite number."""
+    return all(
+        math.isfinite(float(value))
+        for key, value in (logs or {}).items()
+        if key.endswith("loss") and isinstance(value, (int, float, np.floating, np.integer))
+    )
+
+
+def _finite_weights(model) -> bool:
+    return all(
+        bool(np.all(np.isfinite(keras.ops.convert_to_numpy(v)))) for v in model.trainable_variables
+    )
+
+
 def _seed_states(model) -> list:
     """The states of the model's random generators (``keras.random.SeedGenerator``, e.g. in
     ``Dropout``), in a fixed order: ``save_weights`` leaves them out, yet a resumed run must
@@ -307,7 +358,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     replaced atomically (written aside, fsync, ``os.replace``): a ``kill -9`` at any moment leaves
     the previous consistent state. `restore` loads it and returns the epoch to start from; the
     SHA-256 turns a damaged file into a `CheckpointError` instead of an h5py crash. The best model
-    by ``monitor`` is also written atomically to ``best.keras``.
+    by ``monitor`` is also written atomically to ``best.keras``. An epoch that ends with a
+    non-finite loss or weights (a diverged run) is not saved: the checkpoint keeps the last good
+    epoch, and ``diverged_epoch`` says which epoch diverged.
 
     The data order is the caller's business: a data set shuffled with a fixed seed replays the
     same epoch orders when as many iterators are drawn from it first (`zoo.training.fit` does).
@@ -336,6 +389,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         self.monitor = monitor
         self.mode = mode
         self.best = None
+        self.diverged_epoch = None  # the epoch whose loss or weights were not finite
 
     @property
     def state_path(self) -> pathlib.Path:
@@ -413,6 +467,11 @@ class ResumableCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if not finite_logs(logs) or not _finite_weights(self.model):
+            # A diverged epoch (TerminateOnNaN stops the run after it): its weights are not a
+            # state to resume from; the last good epoch stays the checkpoint.
+            self.diverged_epoch = epoch + 1
+            return
         self.directory.mkdir(parents=True, exist_ok=True)
         value = logs.get(self.monitor)
         if value is None and self.monitor.startswith("val_"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import math
 import sys
 import warnings
 
@@ -24,6 +25,47 @@ from zoo.validation import check_choice, check_positive_int
 
 MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
 HISTORY_FILE = "history.csv"
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite and ``TerminateOnNaN`` stopped the run.
+
+    Attributes: ``epoch`` (1-based, the epoch that diverged), ``checkpoint_epoch`` (the last
+    good epoch the checkpoint keeps, ``None`` without ``checkpoint_dir``) and ``history``
+    (Keras' ``History`` of the run). ``zoo train`` turns it into exit status 1 and one line.
+    """
+
+    def __init__(self, message: str, *, epoch: int, checkpoint_epoch, history):
+        super().__init__(message)
+        self.epoch = epoch
+        self.checkpoint_epoch = checkpoint_epoch
+        self.history = history
+
+
+def _raise_if_diverged(history, initial_epoch: int, checkpoint) -> None:
+    losses = history.history.get("loss", [])
+    if not losses or math.isfinite(float(losses[-1])):
+        return
+    epoch = initial_epoch + len(losses)
+    if checkpoint is None:
+        kept = "nothing was checkpointed (no checkpoint_dir)"
+        done = None
+    else:
+        done = checkpoint.epochs_done()
+        kept = (
+            f"the checkpoint in {str(checkpoint.directory)!r} keeps epoch {done}, the last "
+            "good one (rerun with a lower learning_rate, clipnorm or warmup_steps to resume "
+            "from it)"
+            if done
+            else f"the checkpoint in {str(checkpoint.directory)!r} holds no finished epoch"
+        )
+    raise TrainingDiverged(
+        f"training diverged: the loss became {float(losses[-1])} in epoch {epoch} and "
+        f"TerminateOnNaN stopped the run; {kept}.",
+        epoch=epoch,
+        checkpoint_epoch=done,
+        history=history,
+    )
 
 
 def _mixed_policy(mixed_precision) -> str | None:
@@ -230,6 +272,11 @@ def fit(
     and write its weights back into ``model``; ``model`` is then compiled (fresh optimizer) for
     ``evaluate``. A model built inside the tf.distribute strategy's scope is trained as it is.
 
+    A run whose loss becomes NaN or infinite stops (``TerminateOnNaN``) and raises
+    `TrainingDiverged` after the weights are written back; the diverged epoch is not
+    checkpointed, so the checkpoint keeps the last good one. One folder serves one run at a
+    time: a second `fit` on a ``checkpoint_dir`` in use raises `CheckpointError` at once.
+
     Args:
         model: a Keras model (e.g. from ``zoo.build``).
         train: a ``tf.data.Dataset`` of ``(inputs, labels)`` batches.
@@ -314,7 +361,12 @@ def fit(
             "optimizer's variables are created inside their scope)."
         )
 
-    with scope:
+    lock = (
+        contextlib.nullcontext()
+        if checkpoint_dir is None
+        else callbacks_lib.checkpoint_lock(checkpoint_dir)
+    )
+    with lock, scope:
         working = _clone(model, policy) if (policy is not None or must_clone) else model
         compile_model(working, policy)
         checkpoint = None
@@ -327,7 +379,6 @@ def fit(
         run_callbacks = recipe.run_callbacks(schedule if drive_by_callback else None)
         run_callbacks.extend(user_callbacks)
         if checkpoint is not None:
-            checkpoint.directory.mkdir(parents=True, exist_ok=True)
             _trim_history(checkpoint.directory / HISTORY_FILE, initial_epoch)
             run_callbacks.append(
                 keras.callbacks.CSVLogger(
@@ -354,4 +405,5 @@ def fit(
     if working is not model:
         model.set_weights(working.get_weights())
         compile_model(model, None)
+    _raise_if_diverged(history, initial_epoch, checkpoint)
     return history

@@ -10,7 +10,8 @@
     zoo schedule NAME --steps N [--lr LR] [--warmup-steps W] [--param KEY=VALUE ...]
                       [--every K] [--plot out.png]
     zoo tune NAME [--dataset digits] [--tuner T] [--max-trials N] [--epochs E]
-                  [--directory DIR] [--resume] [--parallel-trials N] [--image-size S] [--seed S]
+                  [--directory DIR] [--resume | --overwrite] [--parallel-trials N]
+                  [--image-size S] [--seed S]
     zoo summary NAME|MODEL_FILE [--input-shape H,W,C] [--json]
     zoo export NAME|MODEL_FILE DIR [--format F] [--input-shape H,W,C] [--num-classes N]
                                    [--weights FILE] [--unsafe] [--no-verify]
@@ -18,8 +19,14 @@
 
     zoo --version
 
-A user mistake (unknown name, bad value) prints one line, ``zoo COMMAND: error: MESSAGE``, to
-stderr and exits with status 2. Every command's ``--help`` shows its options' defaults.
+Exit status: 0 done; 1 a failed run (training diverged to NaN, an export that failed its
+verification, an internal error); 2 a mistake (unknown name, bad value, a path that cannot be
+read or written, a damaged or refused file, not enough memory for the sizes asked); 130
+interrupted (Ctrl-C: what ``--checkpoint-dir`` or the tuning folder holds is kept, and the same
+command resumes). Every failure prints one line, ``zoo COMMAND: error: MESSAGE``, to stderr;
+``--debug`` (anywhere on the line) prints the traceback too. Every command's ``--help`` shows
+its options' defaults. A ``.keras`` file with code and every SavedModel directory are refused
+unless ``--unsafe`` is given.
 """
 
 from __future__ import annotations
@@ -34,11 +41,15 @@ import re
 import sys
 import tempfile
 import time
+import traceback
 
 from zoo import __version__
 from zoo.export import FORMATS
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+DEBUG_FLAG = "--debug"
 # Commands that answer from the recorded cards: no Keras, no TensorFlow (`zoo list --markdown`
 # renders through zoo.profile, which does import Keras).
 _CARD_COMMANDS = frozenset({"list", "info"})
@@ -256,8 +267,16 @@ def _add_tune(commands) -> None:
     tune.add_argument(
         "--directory", default="artifacts/tuning", help="keras-tuner's project folder root"
     )
-    tune.add_argument(
-        "--resume", action="store_true", help="continue the search saved in --directory"
+    kept = tune.add_mutually_exclusive_group()
+    kept.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the search saved in --directory (the default; kept for scripts)",
+    )
+    kept.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete the search saved in --directory and start over",
     )
     tune.add_argument(
         "--parallel-trials",
@@ -331,7 +350,10 @@ def _add_summary_export_bench(commands) -> None:
     )
 
 
-_UNSAFE_HELP = "load a .keras file that carries code (only for files you trust)"
+_UNSAFE_HELP = (
+    "load a .keras file that carries code or a SavedModel directory (a TensorFlow program): "
+    "only files you trust"
+)
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -628,15 +650,13 @@ def _check_export_target(outputs: _TrainOutputs) -> None:
                 f"--checkpoint-dir {str(outputs.checkpoint)!r} lies in --export "
                 f"{str(export)!r}, which the export replaces; choose folders apart."
             )
-    if not export.is_dir() or (export / "saved_model.pb").is_file():
-        return
-    ours = {outputs.save.resolve()} if outputs.save_inside_export else set()
-    if any(entry.resolve() not in ours for entry in export.iterdir()):
-        raise UsageError(
-            f"--export {str(export)!r} is a non-empty directory that is not a "
-            "SavedModel; zoo.export would refuse it after training (choose a new or empty "
-            "directory)."
-        )
+    from zoo.export import check_replaceable
+
+    ours = [outputs.save] if outputs.save_inside_export else []
+    try:
+        check_replaceable(export, removed=ours)
+    except FileExistsError as error:
+        raise UsageError(f"--export: {error} zoo.export would refuse it after training.") from None
 
 
 def _check_writable(folder: pathlib.Path, what: str, target: pathlib.Path) -> None:
@@ -676,14 +696,13 @@ def _save_model(model, path: pathlib.Path) -> None:
 
 def _stage_nested_save(model, outputs: _TrainOutputs) -> pathlib.Path:
     """Save the model next to the export folder before the export replaces that folder; the
-    caller moves it to its place afterwards. A previous saved model left alone in a folder
-    that is not yet a SavedModel is removed, as the export refuses a non-empty folder (the new
-    model is on disk by then)."""
+    caller moves it to its place afterwards. The previous saved model in the folder is
+    removed first (the new one is on disk by then), as zoo.export replaces only a folder
+    holding nothing but what it wrote."""
     export = outputs.export
     staged = export.parent / f".{export.name}-{outputs.save.stem}.{os.getpid()}.keras"
     _save_model(model, staged)
-    if export.is_dir() and not (export / "saved_model.pb").is_file():
-        outputs.save.unlink(missing_ok=True)
+    outputs.save.unlink(missing_ok=True)
     return staged
 
 
@@ -741,7 +760,7 @@ def _tune(args) -> None:
         max_trials=args.max_trials,
         epochs=args.epochs,
         directory=args.directory,
-        overwrite=not args.resume,
+        overwrite=args.overwrite,
         parallel_trials=args.parallel_trials,
         seed=args.seed,
         input_shape=(size, size, dataset.channels),
@@ -764,7 +783,7 @@ def _model(args, command: str):
     """A model from a registry name (built fresh) or from a ``.keras`` file (loaded safely)."""
     import zoo
 
-    if args.model.endswith(".keras") or os.path.sep in args.model:
+    if args.model.endswith(".keras") or os.path.sep in args.model or os.path.isdir(args.model):
         for option in ("input_shape", "num_classes", "weights"):
             if getattr(args, option, None) is not None:
                 flag = "--" + option.replace("_", "-")
@@ -787,17 +806,9 @@ def _summary(args) -> None:
 
 def _export(args) -> None:
     import zoo
-    from zoo.export import ExportVerificationError
 
     model = _model(args, "export")
-    try:
-        path = zoo.export(model, args.directory, format=args.format, verify=not args.no_verify)
-    except ExportVerificationError as error:
-        print(
-            f"zoo export: error: export failed verification, nothing written: {error}",
-            file=sys.stderr,
-        )
-        raise SystemExit(1) from None
+    path = zoo.export(model, args.directory, format=args.format, verify=not args.no_verify)
     checked = "not verified" if args.no_verify else "verified against the Keras model"
     print(f"exported {args.format}: {path} ({checked})")
 
@@ -914,28 +925,108 @@ def _report(prog: str, error: BaseException) -> None:
     print(f"{prog}: error: {message}", file=sys.stderr)
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _os_message(error: OSError) -> str:
+    """An OSError as what happened to which file (a read-only folder, a full disk, a name too
+    long, a corrupt file that h5py or zipfile could not read)."""
+    if error.strerror:
+        names = [n for n in (error.filename, error.filename2) if n is not None]
+        where = " -> ".join(repr(os.fspath(n)) for n in names)
+        return f"{error.strerror}: {where}" if where else error.strerror
+    return _first_line(error)
+
+
+def _interrupted(args) -> str:
+    """What Ctrl-C leaves: the checkpoint or the search that the same command resumes."""
+    checkpoint = getattr(args, "checkpoint_dir", None)
+    if getattr(args, "command", None) == "train" and checkpoint:
+        from zoo.training.callbacks import CheckpointError, ResumableCheckpoint
+
+        try:
+            done = ResumableCheckpoint(checkpoint).epochs_done()
+        except CheckpointError:
+            done = 0
+        return (
+            f"interrupted; {checkpoint!r} keeps {done} finished epoch(s): rerun the same "
+            "command to resume"
+        )
+    if getattr(args, "command", None) == "tune":
+        return (
+            f"interrupted; the finished trials in {args.directory!r} are kept: rerun the same "
+            "command to resume"
+        )
+    return "interrupted"
+
+
+def _classify(error: BaseException) -> tuple[int, str] | None:
+    """Exit status and message for an error `main` reports in one line (None: not one)."""
+    from zoo.export import ExportVerificationError
+
+    training = sys.modules.get("zoo.training.fit")
+    if training is not None and isinstance(error, training.TrainingDiverged):
+        return EXIT_FAILED, str(error)
+    if isinstance(error, ExportVerificationError):
+        return EXIT_FAILED, f"export failed verification, nothing written: {error}"
+    if isinstance(error, (UsageError, ValueError, TypeError, ImportError)):
+        return EXIT_USAGE, str(error)
+    if isinstance(error, OSError):
+        return EXIT_USAGE, _os_message(error)
+    if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
+        return EXIT_USAGE, (
+            f"not enough memory ({_first_line(error)}): use a smaller --batch-size or --input-shape"
+        )
+    return None
+
+
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = DEBUG_FLAG in argv
+    argv = [a for a in argv if a != DEBUG_FLAG]
     parser = _Parser(prog="zoo", description="The keras-lecture-zoo model zoo.", epilog=_EXAMPLES)
     parser.add_argument(
         "--version", action="version", version=f"zoo {__version__}", help="print the version"
     )
+    parser.add_argument(
+        DEBUG_FLAG,
+        action="store_true",
+        help="print the full traceback of an error (allowed anywhere on the line)",
+    )
     _add_subcommands(parser)
-    prog = "zoo"
+    prog, args = "zoo", None
     try:
         args = parser.parse_args(argv)
         prog = f"zoo {args.command}"
         if args.command not in _CARD_COMMANDS or getattr(args, "markdown", False):
             _import_keras_quietly(args.command)
         _COMMANDS[args.command](args)
-    except UsageError as error:
-        _report(error.prog or prog, error)
-        return EXIT_USAGE
-    except (ValueError, FileExistsError, FileNotFoundError, PermissionError) as error:
-        _report(prog, error)
-        return EXIT_USAGE
-    except ImportError as error:  # an optional extra is missing (e.g. zoo export --format openvino)
-        _report(prog, error)
-        return EXIT_USAGE
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        _report(prog, RuntimeError(_interrupted(args)))
+        return EXIT_INTERRUPTED
+    except SystemExit:
+        raise
+    except Exception as error:  # every failure becomes one line
+        if debug:
+            traceback.print_exc()
+        known = _classify(error)
+        if known is None:
+            _report(
+                prog,
+                RuntimeError(
+                    f"internal error ({type(error).__name__}: {_first_line(error)}); rerun with "
+                    "--debug for the traceback and report it"
+                ),
+            )
+            return EXIT_FAILED
+        status, message = known
+        prog = getattr(error, "prog", None) or prog
+        _report(prog, RuntimeError(message))
+        return status
     return 0

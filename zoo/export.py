@@ -16,12 +16,16 @@ Which format works on which Keras backend, what checks it and which extra instal
 needs is data: `SUPPORT` (rendered by `support_markdown`, the README's table). A pair Keras
 cannot write is refused with one ValueError line that says what works instead.
 
-The artifact is written under a hidden temporary name next to the destination, reloaded with
-its format's own runtime and compared with the Keras model on `zoo.inputs.example_inputs`;
-only then is it renamed into place (``os.replace``). A failure (or a kill) at any point leaves
-either the previous artifact or none at ``path``, never a half-written one. Every file and
-folder of the artifact gets the mode a plain ``model.export`` would create under the current
-umask (the staging folder's 0700 would keep a model server running as another user out).
+The artifact is written in a hidden staging folder next to the destination (marked as this
+process's, so that only such folders are ever swept away), reloaded with its format's own
+runtime and compared with the Keras model on `zoo.inputs.example_inputs`; only then is it put in
+place: a file with ``os.replace``, a directory by an atomic exchange with the old one (Linux
+``renameat2``; elsewhere two renames, rolled back on error and restored by `recover` after a
+kill). At every instant ``path`` holds the old artifact or the new one, whole. A directory
+artifact lists its files in `MANIFEST`; an existing directory is replaced only when it holds
+nothing else, so export deletes nothing it did not write. Every file and folder of the artifact
+gets the mode a plain ``model.export`` would create under the current umask (the staging
+folder's 0700 would keep a model server running as another user out).
 TensorFlow, the converters and the runtimes are imported only when an export runs
 (ARCHITECTURE.md section 2), and Keras too, so that ``import zoo`` stays light.
 """
@@ -29,20 +33,23 @@ TensorFlow, the converters and the runtimes are imported only when an export run
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
+import errno
 import importlib.util
+import json
 import os
 import pathlib
 import re
 import shutil
+import sys
 import tempfile
-import uuid
 import warnings
 
 import numpy as np
 
 from zoo.inputs import FREE_DIMENSION, example_inputs
-from zoo.validation import check_choice
+from zoo.validation import check_bool, check_choice
 
 FORMATS = ("tf_saved_model", "onnx", "openvino", "litert", "torch")
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -58,10 +65,8 @@ SERVING_ENDPOINT = "serve"
 # ``path`` is a directory.
 FILE_SUFFIX = {"onnx": ".onnx", "litert": ".tflite", "torch": ".pt2"}
 FILE_NAME = {"onnx": "model.onnx", "litert": "model.tflite", "torch": "model.pt2"}
-# Directory formats: the file that marks an existing artifact (which an export replaces) and
-# what the artifact is called in messages.
+# Directory formats: the file every artifact of the format holds.
 DIRECTORY_MARKER = {"tf_saved_model": "saved_model.pb", "openvino": "model.xml"}
-DIRECTORY_WHAT = {"tf_saved_model": "a SavedModel", "openvino": "an exported OpenVINO model"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -560,6 +565,27 @@ def _openvino_telemetry_declined():
 
 # --- writing: staging, checking, renaming into place --------------------------------------
 
+# Every export stages in a folder of its own next to the destination, named
+# ``.zoo-export-<pid>-<random>`` (short, whatever the destination's name: a 255-byte name stays
+# valid) and marked by STAGING_MARK (the process id and the destination). Only marked folders
+# of processes that are gone are ever swept away: export deletes nothing it did not create.
+STAGING_PREFIX = ".zoo-export-"
+STAGING_MARK = ".zoo-staging.json"
+# Written into every directory artifact: the files export wrote. A directory is replaced only
+# when it holds nothing else (a file a user added to a SavedModel folder is never deleted).
+MANIFEST = ".zoo-export.json"
+_BUILT = "artifact"  # the new artifact inside the staging folder
+_RETIRED = "retired"  # the replaced artifact, inside the staging folder, until it is deleted
+
+
+def _destination(path) -> pathlib.Path:
+    """``path`` with its parent resolved the way the OS resolves it (``a/../out`` is
+    ``out``, even when ``a`` does not exist: nothing is created at ``a``)."""
+    path = pathlib.Path(path)
+    if path.name in ("", ".", ".."):
+        return pathlib.Path(os.path.realpath(path))
+    return pathlib.Path(os.path.realpath(path.parent)) / path.name
+
 
 def _make_directory(directory: pathlib.Path) -> list[pathlib.Path]:
     """Create ``directory`` and its missing parents; return those created, deepest first."""
@@ -580,7 +606,70 @@ def _remove_created(created: list[pathlib.Path]) -> None:
             break
 
 
-def _refuse_non_empty(directory: pathlib.Path, marker: str, what: str) -> None:
+def _files_under(directory: pathlib.Path) -> list[str]:
+    return sorted(
+        str(entry.relative_to(directory))
+        for entry in directory.rglob("*")
+        if not entry.is_dir() or entry.is_symlink()
+    )
+
+
+def _foreign_files(directory: pathlib.Path) -> list[str] | None:
+    """The files in ``directory`` that its `MANIFEST` does not list (None: no manifest)."""
+    try:
+        listed = set(json.loads((directory / MANIFEST).read_text())["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return [name for name in _files_under(directory) if name != MANIFEST and name not in listed]
+
+
+def check_replaceable(path, format: str = "tf_saved_model", *, removed=()) -> None:
+    """Raise FileExistsError unless `export` may write a ``format`` artifact at ``path``.
+
+    A directory format may go to a new path, an empty directory, or a directory that
+    `export` wrote and that holds nothing else (its `MANIFEST` lists every file); a file
+    format to a new or existing file, or a directory (new, empty or holding its
+    ``model.onnx``/``model.tflite``/``model.pt2``). ``removed`` names paths the caller
+    removes before exporting (``zoo train``'s own saved model inside its ``--export``
+    folder); ``zoo train`` checks its ``--export`` folder with this before training.
+    """
+    check_choice("format", format, FORMATS)
+    path = pathlib.Path(path)
+    if format not in DIRECTORY_MARKER:
+        target = artifact_path(path, format)
+        if target != path:
+            _refuse_non_empty_folder(path, FILE_NAME[format], f"an exported {format} model")
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise FileExistsError(
+                f"Export path {str(target)!r} exists and is not a file; refusing to overwrite it."
+            )
+        return
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise FileExistsError(
+            f"Export path {str(path)!r} exists and is a file or a link, not a directory; "
+            "refusing to overwrite it."
+        )
+    removed = {pathlib.Path(r).resolve() for r in removed}
+    if not path.is_dir() or all(entry.resolve() in removed for entry in path.iterdir()):
+        return
+    foreign = _foreign_files(path)
+    if foreign is None:
+        raise FileExistsError(
+            f"Export path {str(path)!r} is a non-empty directory that zoo.export did not write "
+            f"(no {MANIFEST}); refusing to replace it (choose a new or empty directory)."
+        )
+    foreign = [name for name in foreign if (path / name).resolve() not in removed]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise FileExistsError(
+            f"Export path {str(path)!r} holds files zoo.export did not write ({shown}); "
+            "refusing to replace it and delete them (move them, or choose another directory)."
+        )
+
+
+def _refuse_non_empty_folder(directory: pathlib.Path, marker: str, what: str) -> None:
     if directory.is_file() or directory.is_symlink():
         raise FileExistsError(
             f"Export path {str(directory)!r} exists and is a file, not a directory."
@@ -616,19 +705,86 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _clear_stale_staging(path: pathlib.Path) -> None:
-    """Remove what directory exports killed mid-way left next to ``path``.
+def _write_json(path: pathlib.Path, value) -> None:
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(value, file)
+        file.flush()
+        os.fsync(file.fileno())
 
-    Staging (``.<name>.<pid>.*.partial``) and retired (``.<name>.<pid>.old-*``) folders carry
-    the exporting process's id; those of processes that are gone are stale (a live one may be
-    another export in progress, and is left alone).
+
+def _new_staging(parent: pathlib.Path, target: pathlib.Path) -> pathlib.Path:
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=parent))
+    _write_json(staging / STAGING_MARK, {"pid": os.getpid(), "target": target.name})
+    return staging
+
+
+def recover(parent) -> list[pathlib.Path]:
+    """Finish what exports killed mid-way left in the folder ``parent``; return what it
+    restored.
+
+    A marked staging folder of a process that is gone is removed; where the kill came
+    between the two renames of a replacement (only on systems without an atomic exchange),
+    the replaced artifact it holds is first renamed back to its destination. Unmarked folders
+    are left alone, except an empty ``.zoo-export-<pid>-*`` a kill left before the mark. Every
+    `export` runs this on its destination's folder first.
     """
-    head = f".{path.name}."
-    for leftover in path.parent.iterdir() if path.parent.is_dir() else ():
-        pid = leftover.name[len(head) :].split(".", 1)[0]
-        stale = pid.isdigit() and leftover.is_dir() and not _process_alive(int(pid))
-        if leftover.name.startswith(head) and stale:
-            shutil.rmtree(leftover, ignore_errors=True)
+    parent = pathlib.Path(parent)
+    restored = []
+    for entry in parent.iterdir() if parent.is_dir() else ():
+        pid = entry.name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        if not entry.name.startswith(STAGING_PREFIX) or not pid.isdigit():
+            continue
+        if entry.is_symlink() or not entry.is_dir() or _process_alive(int(pid)):
+            continue
+        try:
+            target = json.loads((entry / STAGING_MARK).read_text())["target"]
+        except (OSError, ValueError, KeyError, TypeError):
+            with contextlib.suppress(OSError):
+                entry.rmdir()  # a kill before the mark: empty, or not ours to delete
+            continue
+        retired = entry / _RETIRED
+        destination = parent / pathlib.PurePath(str(target)).name
+        if os.path.lexists(retired) and not os.path.lexists(destination):
+            os.rename(retired, destination)
+            restored.append(destination)
+        shutil.rmtree(entry, ignore_errors=True)
+    return restored
+
+
+def _exchange(first: pathlib.Path, second: pathlib.Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system or the file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    function = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if function is None:
+        return False
+    at_cwd, rename_exchange = -100, 2
+    if function(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), rename_exchange) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), os.fspath(second))
+
+
+def _install_directory(built: pathlib.Path, path: pathlib.Path, staging: pathlib.Path) -> None:
+    """Put the directory ``built`` at ``path``: either the old or the new artifact is whole
+    at ``path`` at every instant (an atomic exchange), or, without one, the old artifact waits
+    in the marked staging folder while ``path`` is briefly absent (`recover` restores it after
+    a kill there; an error rolls it back)."""
+    if not os.path.lexists(path):
+        os.rename(built, path)
+        return
+    if _exchange(built, path):
+        return
+    retired = staging / _RETIRED
+    os.rename(path, retired)
+    try:
+        os.rename(built, path)
+    except BaseException:
+        os.rename(retired, path)
+        raise
 
 
 def _has_recurrent_layers(model) -> bool:
@@ -719,35 +875,38 @@ def _write(model, target: pathlib.Path, format: str, options: dict, backend: str
 
 def _export_directory(model, path: pathlib.Path, format: str, verify: bool, backend: str):
     marker = DIRECTORY_MARKER[format]
-    _refuse_non_empty(path, marker, DIRECTORY_WHAT[format])
+    check_replaceable(path, format)
     _ensure_called(model)
     _warn_if_freshly_built(model)
     options, batch_size = _export_options(model, format, backend)
     created = _make_directory(path.parent)
-    _clear_stale_staging(path)
-    staging = pathlib.Path(
-        tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".partial", dir=path.parent)
-    )
     try:
-        written = staging if format == "tf_saved_model" else staging / marker
-        _write(model, written, format, options, backend)
-        if not (staging / marker).is_file():
-            raise ExportVerificationError(f"Keras wrote no {marker} in {staging}.")
-        _plain_permissions(staging)
+        recover(path.parent)
+        staging = _new_staging(path.parent, path)
+    except BaseException:
+        _remove_created(created)
+        raise
+    try:
+        built = staging / _BUILT
+        if format == "tf_saved_model":
+            _write(model, built, format, options, backend)
+        else:  # OpenVINO: model.xml and model.bin into the folder
+            built.mkdir()
+            _write(model, built / marker, format, options, backend)
+        if not (built / marker).is_file():
+            raise ExportVerificationError(f"Keras wrote no {marker} in {built}.")
+        _write_json(built / MANIFEST, {"format": format, "files": _files_under(built)})
+        _plain_permissions(built)
         if verify:
-            verify_artifact(model, staging, format, batch_size=batch_size)
-        if path.exists():
-            retired = path.parent / f".{path.name}.{os.getpid()}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(path, retired)
-            os.replace(staging, path)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, path)
+            verify_artifact(model, built, format, batch_size=batch_size)
+        check_replaceable(path, format)  # again: the folder may have changed meanwhile
+        _install_directory(built, path, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         _remove_created(created)
         raise
-    return path.resolve()
+    shutil.rmtree(staging, ignore_errors=True)
+    return path
 
 
 def artifact_path(path, format: str) -> pathlib.Path:
@@ -771,31 +930,32 @@ def artifact_path(path, format: str) -> pathlib.Path:
 
 def _export_file(model, path: pathlib.Path, format: str, verify: bool, backend: str):
     target = artifact_path(path, format)
-    if target != path:
-        _refuse_non_empty(path, FILE_NAME[format], f"an exported {format} model")
-    if target.is_dir() or (target.exists() and not target.is_file()):
-        raise FileExistsError(
-            f"Export path {str(target)!r} exists and is not a file; refusing to overwrite it."
-        )
+    check_replaceable(path, format)
     _ensure_called(model)
     _warn_if_freshly_built(model)
     options, batch_size = _export_options(model, format, backend)
     created = _make_directory(target.parent)
-    suffix = FILE_SUFFIX[format]
-    staging = target.parent / f".{target.stem}.{uuid.uuid4().hex[:8]}.partial{suffix}"
     try:
-        _write(model, staging, format, options, backend)
-        if not staging.is_file():
-            raise ExportVerificationError(f"Keras wrote no {format} file at {staging}.")
-        _plain_permissions(staging)
-        if verify:
-            verify_artifact(model, staging, format, batch_size=batch_size)
-        os.replace(staging, target)
+        recover(target.parent)
+        staging = _new_staging(target.parent, target)
     except BaseException:
-        staging.unlink(missing_ok=True)
         _remove_created(created)
         raise
-    return target.resolve()
+    try:
+        built = staging / FILE_NAME[format]
+        _write(model, built, format, options, backend)
+        if not built.is_file():
+            raise ExportVerificationError(f"Keras wrote no {format} file at {built}.")
+        _plain_permissions(built)
+        if verify:
+            verify_artifact(model, built, format, batch_size=batch_size)
+        os.replace(built, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        _remove_created(created)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 def export(model, path, *, format: str = "tf_saved_model", verify: bool = True):
@@ -803,8 +963,9 @@ def export(model, path, *, format: str = "tf_saved_model", verify: bool = True):
 
     Args:
         model: a built Keras model (functional or Sequential).
-        path: ``tf_saved_model``/``openvino``: the destination directory (an existing artifact
-            of that kind is replaced, any other non-empty directory refused; OpenVINO writes
+        path: ``tf_saved_model``/``openvino``: the destination directory (an artifact that
+            `export` wrote there is replaced; a non-empty directory holding anything else is
+            refused with FileExistsError, see `check_replaceable`; OpenVINO writes
             ``model.xml`` and ``model.bin`` into it). ``onnx``/``litert``/``torch``: a path
             ending in ``.onnx``/``.tflite``/``.pt2`` is the file; any other path is a
             directory that receives ``model.onnx``/``model.tflite``/``model.pt2`` (same
@@ -828,9 +989,12 @@ def export(model, path, *, format: str = "tf_saved_model", verify: bool = True):
     Example: ``zoo.export(zoo.build("lenet5"), "artifacts/lenet5.onnx", format="onnx")``.
     """
     check_choice("format", format, FORMATS)
+    check_bool("verify", verify)
     backend = _backend()
     _require(format, backend, verify)
-    path = pathlib.Path(path)
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        raise TypeError(f"path must be a non-empty str or os.PathLike, got {path!r}.")
+    path = _destination(path)
     if format == "openvino" and path.suffix.lower() == ".xml":
         raise ValueError(
             f"format='openvino' writes a directory (model.xml and model.bin, replaced together); "

@@ -4,9 +4,11 @@ A ``.keras`` file is loaded with ``keras.saving.load_model`` after every zoo fam
 ``zoo.layers`` are imported, so each registered custom layer resolves. Safe mode refuses a file
 that carries code (a ``Lambda`` layer's bytecode, a serialized lambda) before any of it runs.
 
-A SavedModel directory (``zoo.export``'s ``tf_saved_model``) comes back as an inference-only
-Keras model wrapping ``keras.layers.TFSMLayer``: Keras 3 cannot rebuild a trainable model from a
-SavedModel. Loading never writes to ``path``.
+A SavedModel directory (``zoo.export``'s ``tf_saved_model``) is a TensorFlow program: loading it
+runs its restore ops, which TensorFlow's security guidance ("Using TensorFlow Securely") treats
+as running untrusted code. Safe mode therefore refuses it; with ``safe_mode=False`` it comes
+back as an inference-only Keras model wrapping ``keras.layers.TFSMLayer`` (Keras 3 cannot
+rebuild a trainable model from a SavedModel). Loading never writes to ``path``.
 """
 
 from __future__ import annotations
@@ -54,7 +56,21 @@ def _load_saved_model(path: pathlib.Path):
     import keras
     import tensorflow as tf
 
-    loaded = tf.saved_model.load(os.fspath(path))
+    try:
+        loaded = tf.saved_model.load(os.fspath(path))
+    except (OSError, ValueError, tf.errors.OpError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(
+            f"{str(path)!r} is not a readable SavedModel (truncated or corrupt "
+            f"saved_model.pb or variables?): {first}"
+        ) from None
+    except Exception as error:  # protobuf's DecodeError and other parser errors
+        if type(error).__name__ != "DecodeError":
+            raise
+        raise ValueError(
+            f"{str(path)!r} is not a readable SavedModel: saved_model.pb cannot be parsed "
+            "(truncated or corrupt)."
+        ) from None
     endpoint = getattr(loaded, SERVING_ENDPOINT, None)
     concrete = getattr(endpoint, "concrete_functions", None)
     if not concrete:
@@ -88,19 +104,28 @@ def load(path, *, safe_mode: bool = True, compile: bool = True):
 
     Args:
         path: a ``.keras`` file (``model.save``) or a SavedModel directory (``zoo.export``).
-        safe_mode: refuse files that carry code (Lambda layers); pass ``False`` (CLI
-            ``--unsafe``) only for files you trust.
+        safe_mode: refuse files that carry code: a ``.keras`` file with a Lambda layer's
+            bytecode, and every SavedModel directory (a TensorFlow program); pass ``False``
+            (CLI ``--unsafe``) only for files you trust.
         compile: restore the ``.keras`` file's compile state (optimizer, loss, metrics).
 
     Returns a ``keras.Model``; for a SavedModel an inference-only one (a warning says so).
 
-    Example: ``model = zoo.load("lenet5.keras")``.
+    Example: ``model = zoo.load("lenet5.keras")``;
+    ``zoo.load("artifacts/lenet5", safe_mode=False)`` for a SavedModel you exported yourself.
     """
     path = pathlib.Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No model at {str(path)!r}: the path does not exist.")
     if path.is_dir():
         if (path / "saved_model.pb").is_file():
+            if safe_mode:
+                raise ValueError(
+                    f"Refusing to load the SavedModel {str(path)!r} in safe mode: a SavedModel "
+                    "is a TensorFlow program whose ops run on loading (TensorFlow's security "
+                    "guidance treats it as code). Pass safe_mode=False (CLI: --unsafe) only if "
+                    "you trust its source, or load the model's .keras file."
+                )
             return _load_saved_model(path)
         raise ValueError(
             f"{str(path)!r} is a directory without saved_model.pb; zoo.load opens a .keras file "

@@ -1,23 +1,16 @@
 """Bad inputs across the package: a clear error naming the problem, and nothing written.
 
-One table: each row is a user mistake (a call made inside a scratch workspace), the exception
-type it must raise and a phrase its message must contain. The test snapshots the workspace
-(paths, contents, permissions) before the call and checks it is unchanged after: a refused
-call leaves no partial file, no staging directory and no modified artifact behind. The CLI rows
-also check the command's contract: exit status 2 and exactly one line on stderr.
+One table (the machinery is `tests.reliability.table`): each row is a user mistake made inside
+a scratch workspace, the exception it must raise and a phrase its message must contain; the
+workspace must be unchanged after the call. The other table files of this folder share the
+machinery and the helpers here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import hashlib
-import io
 import os
 import pathlib
-import re
 import zipfile
-from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -25,36 +18,12 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo import cli, layers
+from zoo import layers
 from zoo.layers import activations
 from zoo.training import callbacks, data, fit, schedules
 from zoo.tuning import hypermodel, search
 
-
-class CommandFailed(Exception):
-    """``zoo`` exited with a non-zero status; the message is its stderr."""
-
-    def __init__(self, status: int, stderr: str):
-        super().__init__(stderr)
-        self.status = status
-        self.stderr = stderr
-
-
-def zoo_command(*argv: str) -> None:
-    stderr = io.StringIO()
-    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
-        status = cli.main(list(argv))
-    if status:
-        raise CommandFailed(status, stderr.getvalue())
-
-
-@dataclasses.dataclass(frozen=True)
-class Case:
-    id: str
-    call: Callable[[pathlib.Path], object]
-    error: type[BaseException]
-    phrase: str
-    setup: Callable[[pathlib.Path], None] | None = None
+from .table import Case, CommandFailed, ids, run_case, zoo_command
 
 
 def tiny_classifier(num_classes: int = 10) -> keras.Model:
@@ -549,29 +518,7 @@ def test_the_table_is_large_and_its_ids_unique():
     assert len(set(ids)) == len(ids)
 
 
-def snapshot(root: pathlib.Path) -> dict[str, tuple]:
-    """Every path under ``root`` with its kind, permissions and content hash."""
-    state = {}
-    for path in sorted(root.rglob("*")):
-        mode = path.lstat().st_mode
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-        state[str(path.relative_to(root))] = (path.is_dir(), mode, digest)
-    return state
-
-
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_bad_input_is_refused_clearly_and_writes_nothing(case, tmp_path, monkeypatch):
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    monkeypatch.chdir(workspace)
-    if case.setup is not None:
-        case.setup(workspace)
-    keras.backend.clear_session()
-    before = snapshot(workspace)
-    with pytest.raises(case.error, match=re.escape(case.phrase)) as raised:
-        case.call(workspace)
-    if isinstance(raised.value, CommandFailed):
-        assert raised.value.status == 2
-        assert len(raised.value.stderr.strip().splitlines()) == 1, raised.value.stderr
-    assert snapshot(workspace) == before
+    run_case(case, tmp_path, monkeypatch)
     assert not os.path.exists("/proc/zoo-export")

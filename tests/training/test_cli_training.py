@@ -244,7 +244,7 @@ def _layout(tmp_path):
         (["--output", "model.h5"], "--output must end in .keras"),
         (["--output", "{tmp}/file/model.keras"], "is not a directory"),
         (["--output", "{tmp}/folder.keras"], "is a directory"),
-        (["--export", "{tmp}/photos"], "is a non-empty directory that is not a SavedModel"),
+        (["--export", "{tmp}/photos"], "zoo.export did not write"),
         (["--export", "{tmp}/file"], "--export '{tmp}/file' exists and is not a directory"),
         (["--checkpoint-dir", "{tmp}/file"], "exists and is not a directory"),
         (["--checkpoint-dir", "{tmp}/file/run"], "is not a directory"),

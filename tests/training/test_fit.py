@@ -20,6 +20,7 @@ import tensorflow as tf
 
 import zoo
 from zoo.training import callbacks, data, fit, schedules
+from zoo.training import TrainingDiverged
 
 from ..conftest import REPO
 
@@ -255,22 +256,72 @@ def test_warmup_steps_ramp_the_rate_before_the_schedule():
     for extra, expected in cases:
         warmup = 46 if not extra else 23
         history = fit(
-            small_model(), digits(), epochs=2, learning_rate=0.1, warmup_steps=warmup,
-            verbose=0, **extra,
+            small_model(),
+            digits(),
+            epochs=2,
+            learning_rate=0.1,
+            warmup_steps=warmup,
+            verbose=0,
+            **extra,
         )
         np.testing.assert_allclose(
-            history.history["learning_rate"], [float(expected(22)), float(expected(45))],
+            history.history["learning_rate"],
+            [float(expected(22)), float(expected(45))],
             rtol=1e-5,
         )
     assert float(cases[0][1](22)) == pytest.approx(0.1 * 22 / 46)
 
 
-def test_terminate_on_nan_stops_the_run():
-    x = np.zeros((64, 8, 8, 1), np.float32)
-    x[16:] = np.nan  # the first batch is clean, so only TerminateOnNaN can stop the run
-    train = tf.data.Dataset.from_tensor_slices((x, np.zeros(64, np.int32))).batch(16)
-    history = fit(small_model(), train, epochs=5, verbose=0)
-    assert len(history.history["loss"]) == 1 and np.isnan(history.history["loss"][0])
+class _DivergeAt(keras.callbacks.Callback):
+    """Blow the weights up at the start of one epoch: the loss becomes NaN there."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            for variable in self.model.trainable_variables:
+                variable.assign(np.full(variable.shape, np.inf, variable.dtype))
+
+
+def test_a_diverged_run_raises_and_keeps_the_last_good_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(TrainingDiverged, match="loss became nan in epoch 3") as raised:
+        fit(
+            small_model(),
+            digits(),
+            epochs=5,
+            checkpoint_dir=run,
+            verbose=0,
+            callbacks=[_DivergeAt(2)],
+        )
+    error = raised.value
+    assert (error.epoch, error.checkpoint_epoch) == (3, 2)
+    assert "keeps epoch 2, the last good one" in str(error)
+    assert len(error.history.history["loss"]) == 3  # TerminateOnNaN stopped in epoch 3
+    state = json.loads((run / "state.json").read_text())
+    assert state["epoch"] == 2 and sorted(p.name for p in run.glob("epoch-*")) == [
+        "epoch-0002.weights.h5"
+    ]
+    model = small_model()
+    history = fit(model, digits(), epochs=4, checkpoint_dir=run, verbose=0)  # resumes at 3
+    assert len(history.history["loss"]) == 2
+    assert all(np.all(np.isfinite(w)) for w in model.get_weights())
+    with pytest.raises(TrainingDiverged, match="nothing was checkpointed"):
+        fit(small_model(), digits(), epochs=2, verbose=0, callbacks=[_DivergeAt(0)])
+
+
+def test_a_second_run_on_a_checkpoint_dir_in_use_is_refused_at_once(tmp_path):
+    run = tmp_path / "run"
+    with callbacks.checkpoint_lock(run):
+        with pytest.raises(
+            callbacks.CheckpointError, match=f"in use by another run .process {os.getpid()}"
+        ):
+            fit(small_model(), digits(), epochs=1, checkpoint_dir=run, verbose=0)
+        assert sorted(p.name for p in run.iterdir()) == [".lock"]
+    fit(small_model(), digits(), epochs=1, checkpoint_dir=run, verbose=0)  # released
+    assert (run / "state.json").is_file()
 
 
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])

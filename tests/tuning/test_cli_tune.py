@@ -24,16 +24,23 @@ def test_tune_prints_progress_and_a_final_table(tmp_path, capsys):
     assert re.search(
         r"^best trial [12]: validation val_accuracy 0\.\d{4}, test accuracy 0\.\d{4}$", out, re.M
     )
-    # --resume finds the search finished: no trial runs again.
+    # Resume is the default: the same command finds the search finished and runs no trial
+    # again (nothing of the earlier search is deleted); --resume says so explicitly.
+    trials = sorted(p.name for p in (tmp_path / "mlp_random").glob("trial_*"))
+    assert cli.main(["tune", "mlp", *ARGS, "--directory", str(tmp_path)]) == 0
     assert cli.main(["tune", "mlp", *ARGS, "--directory", str(tmp_path), "--resume"]) == 0
     assert "Running Trial" not in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "mlp_random").glob("trial_*")) == trials
+    # Only --overwrite starts over.
+    assert cli.main(["tune", "mlp", *ARGS, "--directory", str(tmp_path), "--overwrite"]) == 0
+    assert "Search: Running Trial #1" in capsys.readouterr().out
 
 
 class _Called(Exception):
     pass
 
 
-def test_tune_passes_its_options_to_search(tmp_path, monkeypatch):
+def test_tune_passes_its_options_to_search(tmp_path, monkeypatch, capsys):
     seen = {}
 
     def fake_search(name, train, validation, **kwargs):
@@ -42,8 +49,9 @@ def test_tune_passes_its_options_to_search(tmp_path, monkeypatch):
 
     monkeypatch.setattr(zoo.tuning, "search", fake_search)
     argv = ["tune", "lenet", "--tuner", "hyperband", "--max-trials", "4", "--epochs", "3"]
-    with pytest.raises(_Called):
-        cli.main([*argv, "--directory", str(tmp_path), "--resume", "--parallel-trials", "2"])
+    argv += ["--directory", str(tmp_path), "--parallel-trials", "2"]
+    assert cli.main(argv) == 1  # the fake's exception: an internal error, one line
+    assert "internal error (_Called" in capsys.readouterr().err
     assert seen["name"] == "lenet5"
     assert (seen["tuner"], seen["max_trials"], seen["epochs"]) == ("hyperband", 4, 3)
     assert seen["parallel_trials"] == 2 and seen["overwrite"] is False

@@ -8,6 +8,7 @@ import functools
 import gc
 import importlib
 import importlib.util
+import json
 import os
 import pathlib
 import re
@@ -87,6 +88,7 @@ def test_failed_write_leaves_no_partial_directory(tmp_path, monkeypatch):
 
     def failing_export(filepath, **kwargs):
         (tmp_path / "seen").write_text(filepath)
+        os.makedirs(filepath, exist_ok=True)
         with open(f"{filepath}/saved_model.pb", "wb") as handle:
             handle.write(b"half")
         raise OSError("disk full")
@@ -124,7 +126,7 @@ def test_refuses_to_overwrite_other_data(tmp_path):
     model = zoo.build("mlp", input_shape=(8, 8, 1), hidden_units=[4])
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "keep.txt").write_text("precious")
-    with pytest.raises(FileExistsError, match="not a SavedModel"):
+    with pytest.raises(FileExistsError, match="zoo.export did not write"):
         zoo.export(model, tmp_path / "notes")
     assert _entries(tmp_path / "notes") == ["keep.txt"]
     (tmp_path / "file").write_text("x")
@@ -139,6 +141,92 @@ def test_an_empty_directory_is_a_valid_destination(tmp_path):
     (tmp_path / "empty").mkdir()
     zoo.export(zoo.build("softmax_regression", input_shape=(4, 4, 1)), tmp_path / "empty")
     assert (tmp_path / "empty" / "saved_model.pb").is_file()
+
+
+# --- export deletes only what it wrote, and keeps a whole artifact at every instant ---------
+
+
+def test_a_file_the_user_added_to_an_artifact_is_never_deleted(tmp_path):
+    model = _tiny()
+    path = zoo.export(model, tmp_path / "out")
+    (path / "README.txt").write_text("my notes")
+    with pytest.raises(
+        FileExistsError, match=r"holds files zoo.export did not write \(README.txt\)"
+    ):
+        zoo.export(model, path)
+    assert (path / "README.txt").read_text() == "my notes"
+    (tmp_path / "keras-written").mkdir()
+    model.export(str(tmp_path / "keras-written"), verbose=False)  # no manifest: not ours
+    with pytest.raises(FileExistsError, match="did not write .no .zoo-export.json"):
+        zoo.export(model, tmp_path / "keras-written")
+
+
+def test_siblings_that_only_look_like_staging_survive(tmp_path):
+    backup = tmp_path / ".out.20261201.bak"
+    backup.mkdir()
+    (backup / "saved_model.pb").write_text("a dated backup")
+    look_alike = tmp_path / f"{export_module.STAGING_PREFIX}1-abc"  # no mark: not ours
+    look_alike.mkdir()
+    (look_alike / "data").write_text("keep")
+    zoo.export(_tiny(), tmp_path / "out")
+    zoo.export(_tiny(), tmp_path / "out.onnx", format="onnx")
+    assert (backup / "saved_model.pb").read_text() == "a dated backup"
+    assert (look_alike / "data").read_text() == "keep"
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_an_artifact_left_between_two_renames_is_restored(tmp_path):
+    """A kill between the two renames of the fallback swap: ``path`` is absent, the old
+    artifact waits in the marked staging folder; the next export (or `recover`) puts it back
+    instead of deleting it."""
+    model = _tiny()
+    path = zoo.export(model, tmp_path / "out")
+    staging = tmp_path / f"{export_module.STAGING_PREFIX}{_dead_pid()}-x"
+    staging.mkdir()
+    (staging / export_module.STAGING_MARK).write_text(json.dumps({"target": "out"}))
+    os.rename(path, staging / "retired")
+    assert export_module.recover(tmp_path) == [path]
+    assert (path / "saved_model.pb").is_file() and _entries(tmp_path) == ["out"]
+
+
+def test_without_an_atomic_exchange_a_failed_second_rename_rolls_back(tmp_path, monkeypatch):
+    model = _tiny()
+    path = zoo.export(model, tmp_path / "out")
+    before = (path / "saved_model.pb").read_bytes()
+    monkeypatch.setattr(export_module, "_exchange", lambda first, second: False)
+    real_rename = os.rename
+
+    def failing_second_rename(source, destination):
+        if pathlib.Path(source).name == "artifact":
+            raise OSError(28, "No space left on device")
+        real_rename(source, destination)
+
+    monkeypatch.setattr(export_module.os, "rename", failing_second_rename)
+    with pytest.raises(OSError, match="No space left"):
+        zoo.export(_tiny(), path)
+    monkeypatch.undo()
+    assert (path / "saved_model.pb").read_bytes() == before
+    assert _entries(tmp_path) == ["out"]
+    monkeypatch.setattr(export_module, "_exchange", lambda first, second: False)
+    zoo.export(model, path)  # the two-rename path, to completion
+    assert _entries(tmp_path) == ["out"] and (path / export_module.MANIFEST).is_file()
+
+
+def test_dot_dot_paths_and_long_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = _tiny()
+    assert zoo.export(model, "a/../out") == tmp_path / "out"
+    long_name = "m" * 250  # a valid name; the staging folder's name does not grow with it
+    assert zoo.export(model, long_name) == tmp_path / long_name
+    assert _entries(tmp_path) == [long_name, "out"]
 
 
 # --- every registered model, every format -------------------------------------------------
@@ -411,13 +499,13 @@ def test_openvino_writes_a_directory_and_replaces_it_whole(tmp_path, monkeypatch
     model = _tiny()
     path = zoo.export(model, tmp_path / "ov", format="openvino")
     assert path == (tmp_path / "ov").resolve()
-    assert _entries(path) == ["model.bin", "model.xml"]
+    assert _entries(path) == [export_module.MANIFEST, "model.bin", "model.xml"]
     before = (path / "model.bin").read_bytes()
     with pytest.raises(ValueError, match=r"writes a directory .* not the \.xml file"):
         zoo.export(model, tmp_path / "model.xml", format="openvino")
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "keep.txt").write_text("precious")
-    with pytest.raises(FileExistsError, match="not an exported OpenVINO model"):
+    with pytest.raises(FileExistsError, match="zoo.export did not write"):
         zoo.export(model, tmp_path / "notes", format="openvino")
     written = []
     monkeypatch.setattr(model, "export", _half_writer(written))
@@ -455,9 +543,9 @@ def test_artifacts_get_the_modes_of_a_plain_export(format, tmp_path, umask_022):
     plain = tmp_path / "plain"
     model.export(str(plain), format="tf_saved_model", verbose=False)
     if format == "tf_saved_model":  # the same modes as Keras' own export, entry by entry
-        assert {k.replace("plain", "out", 1): v for k, v in _modes(plain).items()} == _modes(
-            tmp_path / "out"
-        )
+        ours = _modes(tmp_path / "out")
+        assert ours.pop(f"out/{export_module.MANIFEST}") == 0o644
+        assert {k.replace("plain", "out", 1): v for k, v in _modes(plain).items()} == ours
 
 
 def test_the_umask_is_read_without_changing_it(umask_022):

@@ -104,7 +104,7 @@ def test_a_saved_model_loads_as_an_inference_only_model(tmp_path):
     path = zoo.export(model, tmp_path / "lenet")
     before = _fingerprint(path)
     with pytest.warns(UserWarning, match="inference-only.*cannot reload a SavedModel"):
-        loaded = zoo.load(path)
+        loaded = zoo.load(path, safe_mode=False)
     assert _fingerprint(path) == before
     assert isinstance(loaded, keras.Model)
     assert any(isinstance(layer, keras.layers.TFSMLayer) for layer in loaded.layers)
@@ -127,8 +127,31 @@ def test_a_saved_model_with_two_inputs(tmp_path):
     )
     path = zoo.export(model, tmp_path / "s2s")
     with pytest.warns(UserWarning, match="inference-only"):
-        loaded = zoo.load(path)
+        loaded = zoo.load(path, safe_mode=False)
     assert [t.name for t in loaded.inputs] == ["source", "decoder_input"]
     rng = np.random.default_rng(4)
     x = [rng.integers(1, 9, (2, 6)).astype("int32"), rng.integers(1, 9, (2, 5)).astype("int32")]
     assert np.max(np.abs(np.asarray(loaded(x)) - np.asarray(model(x)))) <= 1e-5
+
+
+@pytest.mark.tensorflow_only("a SavedModel is a TensorFlow artifact")
+def test_safe_mode_refuses_a_saved_model_before_any_of_its_ops_run(tmp_path, monkeypatch):
+    """Safe mode refuses a SavedModel without reading it (TensorFlow never loads it, so none
+    of its restore ops runs); safe_mode=False is the user's explicit trust, and a truncated
+    saved_model.pb then gets one clear error."""
+    import tensorflow as tf
+
+    path = zoo.export(
+        zoo.build("mlp", input_shape=(4,), num_classes=2, hidden_units=[3]), tmp_path / "served"
+    )
+    loads = []
+    real_load = tf.saved_model.load
+    monkeypatch.setattr(
+        tf.saved_model, "load", lambda *a, **k: loads.append(a) or real_load(*a, **k)
+    )
+    with pytest.raises(ValueError, match="Refusing to load the SavedModel.*safe_mode=False"):
+        zoo.load(path)
+    assert loads == []
+    (path / "saved_model.pb").write_bytes((path / "saved_model.pb").read_bytes()[:40])
+    with pytest.raises(ValueError, match="not a readable SavedModel"):
+        zoo.load(path, safe_mode=False)
