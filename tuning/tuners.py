@@ -16,7 +16,11 @@ one machine):
 - `make_tuner` (a tuner by name, `TUNERS`, reloading a saved project) and `run_search` (build
   the tuner and run ``tuner.search`` in this process, on arguments `zoo.tuning.search` has
   already checked);
-- `SearchResult` and its `TrialRecord` rows, read back from the project directory.
+- `SearchResult` and its `TrialRecord` rows, read back from the project directory;
+- atomic JSON saves: keras-tuner writes ``oracle.json``, ``trial.json`` and the tuner's state
+  by truncating the file and writing it again, so a ``kill -9`` in between would leave a file
+  no rerun can read. `atomic_save_json` (installed as keras-tuner's ``utils.save_json`` on
+  import) writes local files aside, fsyncs and renames them into place.
 
 It imports no other module of `zoo.tuning`; `zoo.tuning.search` and `zoo.tuning.parallel`
 import it (and search imports parallel), so there is no cycle.
@@ -24,11 +28,13 @@ import it (and search imports parallel), so there is no cycle.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import functools
 import gc
 import glob
+import json
 import math
 import os
 import pathlib
@@ -37,12 +43,40 @@ from typing import TYPE_CHECKING
 
 import keras
 import keras_tuner
+from keras_tuner.src import utils as keras_tuner_utils
 from keras_tuner.src.distribute import utils as distribute_utils
 
 from zoo.validation import check_choice
 
 if TYPE_CHECKING:
     from zoo.tuning.hypermodel import ZooHyperModel
+
+_save_json_in_place = keras_tuner_utils.save_json
+
+
+def atomic_save_json(path, obj) -> str:
+    """keras-tuner's ``save_json`` made atomic for local paths: the JSON is written to a
+    temporary file beside ``path``, fsynced and renamed over it, so ``path`` holds the old
+    or the new state whole at every instant. Remote paths (``gs://...``) keep keras-tuner's
+    own write. Returns the JSON text, as keras-tuner's does."""
+    if "://" in os.fspath(path):
+        return _save_json_in_place(path, obj)
+    text = json.dumps(obj)
+    temporary = f"{os.fspath(path)}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return text
+
+
+keras_tuner_utils.save_json = atomic_save_json
 
 TUNERS = ("random", "grid", "hyperband", "bayesian")
 HYPERBAND_FACTOR = 3

@@ -747,8 +747,23 @@ def recover(parent) -> list[pathlib.Path]:
         if os.path.lexists(retired) and not os.path.lexists(destination):
             os.rename(retired, destination)
             restored.append(destination)
-        shutil.rmtree(entry, ignore_errors=True)
+        _remove_staging(entry)
     return restored
+
+
+def _remove_staging(staging: pathlib.Path) -> None:
+    """Delete a staging folder, its mark last: a kill part-way leaves a folder that is still
+    marked (or empty), which `recover` finishes."""
+    for entry in staging.iterdir() if staging.is_dir() else ():
+        if entry.name == STAGING_MARK:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        (staging / STAGING_MARK).unlink(missing_ok=True)
+        staging.rmdir()
 
 
 def _exchange(first: pathlib.Path, second: pathlib.Path) -> bool:
@@ -902,10 +917,10 @@ def _export_directory(model, path: pathlib.Path, format: str, verify: bool, back
         check_replaceable(path, format)  # again: the folder may have changed meanwhile
         _install_directory(built, path, staging)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_staging(staging)
         _remove_created(created)
         raise
-    shutil.rmtree(staging, ignore_errors=True)
+    _remove_staging(staging)
     return path
 
 
@@ -951,10 +966,10 @@ def _export_file(model, path: pathlib.Path, format: str, verify: bool, backend: 
             verify_artifact(model, built, format, batch_size=batch_size)
         os.replace(built, target)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_staging(staging)
         _remove_created(created)
         raise
-    shutil.rmtree(staging, ignore_errors=True)
+    _remove_staging(staging)
     return target
 
 

@@ -131,3 +131,68 @@ def spawn(tmp_path):
 
 def seeded(seed: int) -> random.Random:
     return random.Random(f"reliability-{seed}")
+
+
+# Prepended to a child script: counts the process's write steps (each call of the functions
+# given to `after_step`), logs them to $ZOO_TEST_STEP_LOG and SIGKILLs the process right after
+# step $ZOO_TEST_KILL_AT (1-based; 0 never). A run with 0 lists the steps; a run with k kills
+# the process at the k-th, deterministically, whatever the machine's load.
+STEP_INJECTOR = """
+import functools as _functools, os as _os, signal as _signal
+
+_KILL_AT = int(_os.environ.get("ZOO_TEST_KILL_AT", "0"))
+_STEP_LOG = _os.environ.get("ZOO_TEST_STEP_LOG")
+_steps = [0]
+
+
+def note(text):
+    if _STEP_LOG:
+        with open(_STEP_LOG, "a") as _log:
+            _log.write(text + "\\n")
+
+
+def after_step(owner, attribute, label=None):
+    original = getattr(owner, attribute)
+
+    @_functools.wraps(original)
+    def step(*args, **kwargs):
+        result = original(*args, **kwargs)
+        _steps[0] += 1
+        note(f"step {_steps[0]} {label or attribute}")
+        if _steps[0] == _KILL_AT:
+            _os.kill(_os.getpid(), _signal.SIGKILL)
+        return result
+
+    setattr(owner, attribute, step)
+
+
+import shutil as _shutil
+
+for _name in ("replace", "rename", "fsync", "unlink"):
+    after_step(_os, _name, f"os.{_name}")
+after_step(_shutil, "rmtree", "shutil.rmtree")
+"""
+
+
+def run_steps(directory: pathlib.Path, name: str, script: str, *args, kill_at: int = 0):
+    """Run ``STEP_INJECTOR + script`` to its end (or its kill at step ``kill_at``); return
+    (exit code, the step log's lines)."""
+    log = pathlib.Path(directory) / f"{name}.steps"
+    log.unlink(missing_ok=True)
+    path = pathlib.Path(directory) / f"{name}.py"
+    path.write_text(STEP_INJECTOR + textwrap.dedent(script))
+    env = child_env(ZOO_TEST_KILL_AT=str(kill_at), ZOO_TEST_STEP_LOG=str(log))
+    completed = subprocess.run(
+        [sys.executable, str(path), *map(str, args)],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+    )
+    if completed.returncode not in (0, -signal.SIGKILL):
+        raise AssertionError(
+            f"{name} exited with {completed.returncode}:\n{completed.stderr[-3000:]}"
+        )
+    lines = log.read_text().splitlines() if log.exists() else []
+    return completed.returncode, lines

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import hashlib
 import io
-import os
 import pathlib
 import re
 from collections.abc import Callable
