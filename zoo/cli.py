@@ -962,6 +962,20 @@ def _interrupted(args) -> str:
     return "interrupted"
 
 
+_TF_USER_ERRORS = frozenset(
+    {
+        "NotFoundError",
+        "AlreadyExistsError",
+        "PermissionDeniedError",
+        "ResourceExhaustedError",
+        "OutOfRangeError",
+        "FailedPreconditionError",
+        "DataLossError",
+        "InvalidArgumentError",
+    }
+)
+
+
 def _classify(error: BaseException) -> tuple[int, str] | None:
     """Exit status and message for an error `main` reports in one line (None: not one)."""
     from zoo.export import ExportVerificationError
@@ -975,10 +989,17 @@ def _classify(error: BaseException) -> tuple[int, str] | None:
         return EXIT_USAGE, str(error)
     if isinstance(error, OSError):
         return EXIT_USAGE, _os_message(error)
-    if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
+    kind = type(error).__name__
+    if isinstance(error, MemoryError) or (
+        kind == "ResourceExhaustedError" and "memory" in str(error).lower()
+    ):
         return EXIT_USAGE, (
             f"not enough memory ({_first_line(error)}): use a smaller --batch-size or --input-shape"
         )
+    if type(error).__module__.startswith("tensorflow") and kind in _TF_USER_ERRORS:
+        # TensorFlow's own file and data errors (a full disk, a file past ulimit -f, a
+        # missing or unreadable file, a bad value reaching an op)
+        return EXIT_USAGE, _first_line(error)
     return None
 
 

@@ -594,6 +594,8 @@ def _make_directory(directory: pathlib.Path) -> list[pathlib.Path]:
     while not current.exists() and current != current.parent:
         created.append(current)
         current = current.parent
+    if not current.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "Not a directory", os.fspath(current))
     directory.mkdir(parents=True, exist_ok=True)
     return created
 
@@ -656,7 +658,7 @@ def check_replaceable(path, format: str = "tf_saved_model", *, removed=()) -> No
     if foreign is None:
         raise FileExistsError(
             f"Export path {str(path)!r} is a non-empty directory that zoo.export did not write "
-            f"(no {MANIFEST}); refusing to replace it (choose a new or empty directory)."
+            f"(no {MANIFEST}); refusing to overwrite it (choose a new or empty directory)."
         )
     foreign = [name for name in foreign if (path / name).resolve() not in removed]
     if foreign:
@@ -665,7 +667,7 @@ def check_replaceable(path, format: str = "tf_saved_model", *, removed=()) -> No
         )
         raise FileExistsError(
             f"Export path {str(path)!r} holds files zoo.export did not write ({shown}); "
-            "refusing to replace it and delete them (move them, or choose another directory)."
+            "refusing to overwrite it and delete them (move them, or choose another directory)."
         )
 
 
