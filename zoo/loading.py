@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import warnings
 import zipfile
 
@@ -42,6 +43,17 @@ def _load_keras_file(path: pathlib.Path, safe_mode: bool, compile: bool):
         raise ValueError(
             f"{str(path)!r} is not a valid .keras file ({type(error).__name__}: {error})."
         ) from error
+    except TypeError as error:
+        found = re.search(r"Could not locate (?:class|function) '([^']+)'", str(error))
+        if found is None:
+            raise
+        module = re.search(r"Full object config: \{'module': '([^']+)'", str(error))
+        name = f"{module.group(1)}.{found.group(1)}" if module else found.group(1)
+        raise ValueError(
+            f"Cannot load {str(path)!r}: its config names {name!r}, which is neither a Keras "
+            "class nor a registered zoo layer (a file from another project, or crafted); "
+            "nothing from it was run."
+        ) from None
     except ValueError as error:
         if safe_mode and _is_code_refusal(error):
             raise ValueError(
