@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from zoo.validation import check_positive_int
+from zoo.validation import check_size
 
 
 @keras.saving.register_keras_serializable(package="lecture_zoo")
@@ -13,6 +13,7 @@ class ChannelPadding(keras.layers.Layer):
 
     ``y = concat(zeros(..., before), x, zeros(..., after))`` along the channels: the identity
     shortcut of He et al. 2016 (section 4.2) when a stage doubles the width, without weights.
+    Inputs have rank >= 2; each position is padded on its own, so a Keras mask passes through.
 
     Args:
         before: zero channels put in front.
@@ -23,8 +24,10 @@ class ChannelPadding(keras.layers.Layer):
 
     def __init__(self, before: int = 0, after: int = 0, **kwargs):
         super().__init__(**kwargs)
-        self.before = check_positive_int("before", before, minimum=0)
-        self.after = check_positive_int("after", after, minimum=0)
+        self.before = check_size("before", before, minimum=0)
+        self.after = check_size("after", after, minimum=0)
+        self.input_spec = keras.layers.InputSpec(min_ndim=2)
+        self.supports_masking = True
 
     def call(self, inputs):
         pad = [[0, 0]] * (len(inputs.shape) - 1) + [[self.before, self.after]]

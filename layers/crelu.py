@@ -19,6 +19,9 @@ class CReLU(keras.layers.Layer):
     Args:
         axis: the axis to concatenate along (default the last, channels-last).
 
+    A Keras mask over the positions (``Embedding(mask_zero=True)``) passes through when ``axis``
+    is the last (feature) axis; along any other axis the positions change, so a mask is refused.
+
     Example:
         >>> CReLU()(np.array([[1.0, -2.0]]))   # -> [[1.0, 0.0, 0.0, 2.0]]
     """
@@ -28,6 +31,7 @@ class CReLU(keras.layers.Layer):
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
             raise ValueError(f"axis must be an integer, got {axis!r}.")
         self.axis = int(axis)
+        self.supports_masking = True
 
     def _axis(self, rank):
         if not -rank <= self.axis < rank:
@@ -42,6 +46,18 @@ class CReLU(keras.layers.Layer):
     def call(self, inputs):
         axis = self._axis(len(inputs.shape))
         return ops.concatenate([ops.relu(inputs), ops.relu(ops.negative(inputs))], axis=axis)
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None:
+            return None
+        shape = tuple(inputs.shape)
+        axis = self._axis(len(shape))
+        if axis != len(shape) - 1:
+            raise ValueError(
+                f"CReLU(axis={self.axis}) doubles axis {axis} of inputs of shape {shape}, an axis "
+                "their mask covers, so it cannot pass the mask on; use axis=-1 (the features)."
+            )
+        return mask
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)

@@ -30,7 +30,7 @@ import keras
 from keras import ops
 
 from zoo.layers import activations as lecture_activations
-from zoo.validation import check_positive_int
+from zoo.validation import check_bool, check_keras_object, check_size
 
 SUPPORTED_ACTIVATIONS = (
     "linear",
@@ -120,17 +120,30 @@ class ExplicitDense(keras.layers.Layer):
         bias_constraint=None,
         **kwargs,
     ):
+        activity_regularizer = check_keras_object(
+            "activity_regularizer", activity_regularizer, "regularizer"
+        )
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.units = check_positive_int("units", units)
+        self.units = check_size("units", units)
         self.activation_name = _activation_name(activation)
         self.activation = _forward_activation(self.activation_name)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.use_bias = check_bool("use_bias", use_bias)
+        self.kernel_initializer = check_keras_object(
+            "kernel_initializer", kernel_initializer, "initializer"
+        )
+        self.bias_initializer = check_keras_object(
+            "bias_initializer", bias_initializer, "initializer"
+        )
+        self.kernel_regularizer = check_keras_object(
+            "kernel_regularizer", kernel_regularizer, "regularizer"
+        )
+        self.bias_regularizer = check_keras_object(
+            "bias_regularizer", bias_regularizer, "regularizer"
+        )
+        self.kernel_constraint = check_keras_object(
+            "kernel_constraint", kernel_constraint, "constraint"
+        )
+        self.bias_constraint = check_keras_object("bias_constraint", bias_constraint, "constraint")
         self.input_spec = keras.InputSpec(min_ndim=2)
         self.supports_masking = True
         self._in_layer_call = 0  # > 0 while Layer.__call__ runs (see `forward`)

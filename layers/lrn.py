@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from zoo.validation import check_number, check_positive_int
+from zoo.validation import check_float32, check_size
 
 # Up to this radius the window sum is 2r+1 shifted slices (exact); beyond it a cumulative sum.
 _SLICE_SUM_MAX_RADIUS = 8
@@ -19,9 +19,11 @@ class LocalResponseNormalization(keras.layers.Layer):
     window clipped at the edges and ``alpha`` *not* divided by the window size (Krizhevsky,
     Sutskever and Hinton 2012 use r=2, bias k=2, alpha=1e-4, beta=0.75); identical to
     TensorFlow's ``local_response_normalization``. Channels-last; computed in float32 inside.
+    Each position is normalised on its own, so a Keras mask passes through unchanged.
 
     Args:
-        depth_radius: r >= 0, the half-width of the channel window (2r+1 channels).
+        depth_radius: r >= 0, the half-width of the channel window (2r+1 channels); a window
+            wider than the channels covers them all.
         bias: k >= 0, added to the scaled sum (bias and alpha must not both be 0).
         alpha: the scale of the sum of squares, >= 0.
         beta: the exponent.
@@ -32,19 +34,23 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     def __init__(self, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, **kwargs):
         super().__init__(**kwargs)
-        self.depth_radius = check_positive_int("depth_radius", depth_radius, minimum=0)
-        self.bias = check_number("bias", bias, low=0.0)
-        self.alpha = check_number("alpha", alpha, low=0.0)
-        self.beta = check_number("beta", beta)
+        self.depth_radius = check_size("depth_radius", depth_radius, minimum=0)
+        self.bias = check_float32("bias", bias, low=0.0)
+        self.alpha = check_float32("alpha", alpha, low=0.0)
+        self.beta = check_float32("beta", beta)
         if self.bias == 0.0 and self.alpha == 0.0:
             raise ValueError(
                 "bias and alpha must not both be 0 (the denominator would be 0 ** beta for "
                 f"every input), got bias={bias!r} and alpha={alpha!r}; use bias > 0 or alpha > 0."
             )
         self.input_spec = keras.layers.InputSpec(min_ndim=2)
+        self.supports_masking = True
 
     def _window_sum(self, squares):
         r = self.depth_radius
+        channels = squares.shape[-1]
+        if channels is not None:  # the window is clipped at the edges: r >= C - 1 covers all C
+            r = min(r, max(channels - 1, 0))
         if r == 0:
             return squares
         rank = len(squares.shape)

@@ -7,7 +7,7 @@ import numbers
 import keras
 from keras import ops
 
-from zoo.validation import check_positive_int
+from zoo.validation import check_bool, check_keras_object, check_size
 
 
 def _normalize_axis(axis: int, rank: int, name: str = "axis") -> int:
@@ -18,9 +18,12 @@ def _normalize_axis(axis: int, rank: int, name: str = "axis") -> int:
     return axis % rank
 
 
-def _check_channels(channels, num_units: int, what: str) -> int:
+def _check_channels(shape, axis: int, num_units: int, what: str) -> int:
+    channels = shape[axis]
     if channels is None:
-        raise ValueError(f"Maxout needs a known size along {what}, got None.")
+        raise ValueError(
+            f"Maxout needs a known size along {what}, got None in input shape {tuple(shape)}."
+        )
     if channels % num_units:
         raise ValueError(
             f"num_units ({num_units}) must divide the number of channels along {what} "
@@ -55,6 +58,9 @@ class Maxout(keras.layers.Layer):
         num_units: N, the number of outputs along ``axis``; must divide its size.
         axis: the axis to reduce (default the last, channels-last).
 
+    A Keras mask over the positions passes through when ``axis`` is the last (feature) axis;
+    along any other axis the positions change, so a mask is refused.
+
     Example:
         >>> Maxout(5)(np.array([[2.2, -1.4, 9.7, -1.3, 0, -4, -2.1, 3.8, -3, 0.2]]))
         # -> [[2.2, -1.4, 9.7, -1.3, 0.2]]
@@ -62,27 +68,40 @@ class Maxout(keras.layers.Layer):
 
     def __init__(self, num_units, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        self.num_units = check_positive_int("num_units", num_units)
+        self.num_units = check_size("num_units", num_units)
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
             raise ValueError(f"axis must be an integer, got {axis!r}.")
         self.axis = int(axis)
+        self.supports_masking = True
 
     def build(self, input_shape):
         axis = _normalize_axis(self.axis, len(input_shape))
-        _check_channels(input_shape[axis], self.num_units, f"axis {self.axis}")
+        _check_channels(input_shape, axis, self.num_units, f"axis {self.axis}")
         self.input_spec = keras.layers.InputSpec(
             ndim=len(input_shape), axes={axis: input_shape[axis]}
         )
 
     def call(self, inputs):
         axis = _normalize_axis(self.axis, len(inputs.shape))
-        num_pieces = _check_channels(inputs.shape[axis], self.num_units, f"axis {self.axis}")
+        num_pieces = _check_channels(inputs.shape, axis, self.num_units, f"axis {self.axis}")
         return _maxout(inputs, self.num_units, num_pieces, axis)
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None:
+            return None
+        shape = tuple(inputs.shape)
+        axis = _normalize_axis(self.axis, len(shape))
+        if axis != len(shape) - 1:
+            raise ValueError(
+                f"Maxout(axis={self.axis}) reduces axis {axis} of inputs of shape {shape}, an axis "
+                "their mask covers, so it cannot pass the mask on; use axis=-1 (the features)."
+            )
+        return mask
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
         axis = _normalize_axis(self.axis, len(shape))
-        _check_channels(shape[axis], self.num_units, f"axis {self.axis}")
+        _check_channels(shape, axis, self.num_units, f"axis {self.axis}")
         shape[axis] = self.num_units
         return tuple(shape)
 
@@ -95,7 +114,7 @@ class MaxoutDense(keras.layers.Layer):
     """A dense maxout layer: an affine map to ``units * num_pieces`` then ``Maxout(units)``.
 
     ``z = x W + b`` with W of shape (d, k*N); ``h_u = max_j z[j*N + u]`` (Goodfellow et al.
-    2013). Acts on the last axis like ``keras.layers.Dense``.
+    2013). Acts on the last axis like ``keras.layers.Dense``, so it passes a Keras mask on.
 
     Args:
         units: N, the number of maxout units (outputs).
@@ -122,21 +141,40 @@ class MaxoutDense(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = check_positive_int("units", units)
-        self.num_pieces = check_positive_int("num_pieces", num_pieces, minimum=2)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.units = check_size("units", units)
+        self.num_pieces = check_size("num_pieces", num_pieces, minimum=2)
+        if self.units * self.num_pieces > 2**31 - 1:
+            raise ValueError(
+                "units * num_pieces (the kernel's width) must be at most 2147483647, an int32 "
+                f"size, got units={units!r} and num_pieces={num_pieces!r}."
+            )
+        self.use_bias = check_bool("use_bias", use_bias)
+        self.kernel_initializer = check_keras_object(
+            "kernel_initializer", kernel_initializer, "initializer"
+        )
+        self.bias_initializer = check_keras_object(
+            "bias_initializer", bias_initializer, "initializer"
+        )
+        self.kernel_regularizer = check_keras_object(
+            "kernel_regularizer", kernel_regularizer, "regularizer"
+        )
+        self.bias_regularizer = check_keras_object(
+            "bias_regularizer", bias_regularizer, "regularizer"
+        )
+        self.kernel_constraint = check_keras_object(
+            "kernel_constraint", kernel_constraint, "constraint"
+        )
+        self.bias_constraint = check_keras_object("bias_constraint", bias_constraint, "constraint")
         self.input_spec = keras.layers.InputSpec(min_ndim=2)
+        self.supports_masking = True
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
         if input_dim is None:
-            raise ValueError("MaxoutDense needs a known last input dimension, got None.")
+            raise ValueError(
+                "MaxoutDense needs a known last input dimension, got None in input shape "
+                f"{tuple(input_shape)}."
+            )
         width = self.units * self.num_pieces
         self.kernel = self.add_weight(
             name="kernel",

@@ -28,7 +28,13 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from zoo.validation import check_positive_int, check_rate
+from zoo.validation import (
+    check_bool,
+    check_bounded_int,
+    check_keras_object,
+    check_rate,
+    check_seed,
+)
 
 # Arguments the layer forwards to its cell and reads back from the cell's config.
 _CELL_ARGS = (
@@ -61,16 +67,26 @@ def _check_rates(dropout, recurrent_dropout):
     return dropout, recurrent_dropout
 
 
+def _check_keras_objects(arguments: dict) -> dict:
+    """The cell's activations, initializers, regularizers and constraints, each checked by name."""
+    kinds = ("activation", "initializer", "regularizer", "constraint")
+    return {
+        name: check_keras_object(name, value, next(k for k in kinds if name.endswith(k)))
+        for name, value in arguments.items()
+    }
+
+
 @keras.saving.register_keras_serializable(package="lecture_zoo")
 class PeepholeLSTMCell(keras.layers.LSTMCell):
     """One step of the peephole LSTM, usable in `keras.layers.RNN` like `keras.layers.LSTMCell`.
 
     Args:
-        units: positive int, the state size n.
+        units: positive int, the state size n (4n, the gates' width, must fit in int32).
         activation, recurrent_activation, use_bias, kernel_initializer, recurrent_initializer,
         bias_initializer, unit_forget_bias, kernel_regularizer, recurrent_regularizer,
-        bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint, seed:
+        bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint:
             as in `keras.layers.LSTMCell`.
+        seed: None or an int in [0, 2**32 - 1] for the dropout masks.
         peephole_initializer: for the three peephole vectors; ``None`` (default) uses the
             kernel's, as TensorFlow Addons did.
         peephole_regularizer, peephole_constraint: for the peephole vectors (default none).
@@ -107,40 +123,57 @@ class PeepholeLSTMCell(keras.layers.LSTMCell):
         seed=None,
         **kwargs,
     ):
-        units = check_positive_int("units", units)
+        units = check_bounded_int(
+            "units", units, maximum=(2**31 - 1) // 4, why=" (the 4 gates are 4 * units wide, int32)"
+        )
         dropout, recurrent_dropout = _check_rates(dropout, recurrent_dropout)
+        objects = _check_keras_objects(
+            {
+                "activation": activation,
+                "recurrent_activation": recurrent_activation,
+                "kernel_initializer": kernel_initializer,
+                "recurrent_initializer": recurrent_initializer,
+                "bias_initializer": bias_initializer,
+                "kernel_regularizer": kernel_regularizer,
+                "recurrent_regularizer": recurrent_regularizer,
+                "bias_regularizer": bias_regularizer,
+                "kernel_constraint": kernel_constraint,
+                "recurrent_constraint": recurrent_constraint,
+                "bias_constraint": bias_constraint,
+            }
+        )
+        peephole = _check_keras_objects(
+            {
+                "peephole_initializer": peephole_initializer,
+                "peephole_regularizer": peephole_regularizer,
+                "peephole_constraint": peephole_constraint,
+            }
+        )
         kwargs.pop("implementation", None)
         super().__init__(
             units,
-            activation=activation,
-            recurrent_activation=recurrent_activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            unit_forget_bias=unit_forget_bias,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint,
+            use_bias=check_bool("use_bias", use_bias),
+            unit_forget_bias=check_bool("unit_forget_bias", unit_forget_bias),
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
-            seed=seed,
+            seed=check_seed("seed", seed),
+            **objects,
             **kwargs,
         )
         # LSTMCell switches to four split matmuls (and four dropout masks) when
         # recurrent_dropout is set; this cell always keeps the one fused matmul.
         self.implementation = 2
         self.dropout_mask_count = None
-        self.peephole_initializer = (
-            None if peephole_initializer is None else keras.initializers.get(peephole_initializer)
-        )
-        self.peephole_regularizer = keras.regularizers.get(peephole_regularizer)
-        self.peephole_constraint = keras.constraints.get(peephole_constraint)
+        self.peephole_initializer = peephole["peephole_initializer"]
+        self.peephole_regularizer = peephole["peephole_regularizer"]
+        self.peephole_constraint = peephole["peephole_constraint"]
 
     def build(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(
+                "PeepholeLSTMCell takes one time step of shape (batch, features), got shape "
+                f"{tuple(input_shape)}; run sequences with PeepholeLSTM or keras.layers.RNN."
+            )
         if input_shape[-1] is None:
             raise ValueError(
                 f"PeepholeLSTMCell needs a known last input dimension (features), got shape "
@@ -259,12 +292,14 @@ class PeepholeLSTM(keras.layers.RNN):
         )
         super().__init__(
             cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            activity_regularizer=activity_regularizer,
+            return_sequences=check_bool("return_sequences", return_sequences),
+            return_state=check_bool("return_state", return_state),
+            go_backwards=check_bool("go_backwards", go_backwards),
+            stateful=check_bool("stateful", stateful),
+            unroll=check_bool("unroll", unroll),
+            activity_regularizer=check_keras_object(
+                "activity_regularizer", activity_regularizer, "regularizer"
+            ),
             **kwargs,
         )
         self.input_spec = keras.InputSpec(ndim=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from zoo.validation import check_number
+from zoo.validation import check_float32, check_seed
 
 
 @keras.saving.register_keras_serializable(package="lecture_zoo")
@@ -22,7 +22,9 @@ class RReLU(keras.layers.Layer):
     Args:
         lower: the smallest slope, >= 0.
         upper: the largest slope, >= lower.
-        seed: optional int seed for the slopes (same seed, same outputs).
+        seed: optional int seed in [0, 2**32 - 1] for the slopes (same seed, same outputs).
+
+    Elementwise, so a Keras mask (``Embedding(mask_zero=True)``) passes through unchanged.
 
     Example:
         >>> RReLU()(np.array([[-1.0, 2.0]]))                  # inference: [[-0.229, 2.0]]
@@ -31,14 +33,13 @@ class RReLU(keras.layers.Layer):
 
     def __init__(self, lower=1.0 / 8.0, upper=1.0 / 3.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.lower = check_number("lower", lower, low=0.0)
-        self.upper = check_number("upper", upper, low=0.0)
+        self.lower = check_float32("lower", lower, low=0.0)
+        self.upper = check_float32("upper", upper, low=0.0)
         if self.lower > self.upper:
             raise ValueError(f"lower must be <= upper, got lower={lower!r} and upper={upper!r}.")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed must be None or an integer, got {seed!r}.")
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = check_seed("seed", seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.supports_masking = True
         self.built = True
 
     def call(self, inputs, training=None):

@@ -58,12 +58,88 @@ def check_choice(name: str, value, allowed):
 
 
 def check_positive_int_list(name: str, value) -> list[int]:
-    """A non-empty list or tuple of positive ints (``[]`` allowed only where stated by caller)."""
+    """A list, tuple or 1-D NumPy array of positive ints (NumPy ints too) as a list of ints
+    (``[]`` passes: callers that need an element say so)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
     if not isinstance(value, (list, tuple)) or any(
         isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in value
     ):
         raise ValueError(f"{name} must be a list of positive integers, got {value!r}.")
     return [int(v) for v in value]
+
+
+MAX_TENSOR_VALUES = 2**31 - 1
+"""The most values one example's tensor may hold: the backends index tensors with int32."""
+
+
+def check_shape(name: str, value) -> tuple:
+    """``value`` as a non-empty tuple of positive ints (NumPy ints too; None for a free
+    dimension) whose known sizes multiply to at most `MAX_TENSOR_VALUES`."""
+    if isinstance(value, (tuple, list)) and value:
+        bad = [
+            i
+            for i, d in enumerate(value)
+            if d is not None
+            and (isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1)
+        ]
+        if not bad:
+            shape = tuple(None if d is None else int(d) for d in value)
+            values = math.prod(d for d in shape if d is not None)
+            if values > MAX_TENSOR_VALUES:
+                raise ValueError(
+                    f"{name} {shape!r} holds {values:,} values per example ("
+                    f"{format_bytes(4 * values)} as float32), more than the {MAX_TENSOR_VALUES:,} "
+                    "the backends index (int32)."
+                )
+            return shape
+        detail = f" ({name}[{bad[0]}] is {value[bad[0]]!r})"
+    else:
+        detail = ""
+    raise ValueError(
+        f"{name} must be a tuple of positive integers (None for a free dimension), "
+        f"got {value!r}{detail}."
+    )
+
+
+def check_string(name: str, value) -> str:
+    """``value`` if it is a non-empty string without ``/`` (what Keras allows as a name)."""
+    if not isinstance(value, str) or not value.strip() or "/" in value:
+        raise ValueError(f"{name} must be a non-empty string without '/', got {value!r}.")
+    return value
+
+
+def format_bytes(count: int) -> str:
+    """``count`` bytes in binary units: ``format_bytes(3 * 2**30)`` -> ``'3.0 GiB'``."""
+    size = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if size < 1024 or unit == "EiB":
+            break
+        size /= 1024
+    return f"{count} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes (None where the platform does not say, e.g. Windows)."""
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_fits_in_memory(count: int, what: str, arguments: str, *, itemsize: int = 4) -> None:
+    """ValueError when ``count`` weights (``itemsize`` bytes each) exceed `physical_memory`:
+    checked before they are allocated, so a typo'd width fails at once instead of exhausting
+    the machine. ``what`` names the weights, ``arguments`` the arguments that set their size."""
+    memory = physical_memory()
+    if memory is not None and count * itemsize > memory:
+        raise ValueError(
+            f"{what} would hold {count:,} weights ({format_bytes(count * itemsize)} as "
+            f"float32), more than this machine's memory ({format_bytes(memory)}): reduce "
+            f"{arguments}."
+        )
 
 
 def check_divides(name: str, value, total: int, what: str) -> int:
@@ -97,3 +173,91 @@ def check_activation(name: str, value, *, table=(), none: str | None = None):
         allowed.append("a Keras activation name such as 'relu', 'tanh' or 'softmax'")
         raise ValueError(f"{name} must be {' or '.join(allowed)}; got {value!r}.") from None
     return value
+
+
+def check_name(name: str, value, allowed):
+    """``value`` if it is one of the names ``allowed``; else `check_choice`'s error, ending in
+    "Did you mean ...?" for a near miss (a typo, another case, ``-`` for ``_``).
+
+    Example: ``check_name("name", "minst", ("mnist", "cifar10"))`` suggests ``'mnist'``.
+    """
+    import difflib
+
+    try:
+        return check_choice(name, value, allowed)
+    except ValueError as error:
+        names = {a.lower().replace("-", "_"): a for a in allowed if isinstance(a, str)}
+        key = value.lower().replace("-", "_") if isinstance(value, str) else None
+        close = [] if key is None else difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
+        if not close:
+            raise
+        hint = " or ".join(repr(names[c]) for c in close)
+        raise ValueError(f"{error} Did you mean {hint}?") from None
+
+
+def check_bounded_int(name: str, value, *, maximum: int, minimum: int = 1, why: str = "") -> int:
+    """``value`` as an int in [minimum, maximum] (`check_positive_int` first, NumPy ints
+    accepted): a count whose huge values would overflow or exhaust memory; ``why`` says what
+    sets ``maximum`` (e.g. ``" (numpy's 32-bit seeds)"``)."""
+    value = check_positive_int(name, value, minimum=minimum)
+    if value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}{why}, got {value!r}.")
+    return value
+
+
+def check_path(name: str, value, *, none: bool = False):
+    """``value`` as a ``pathlib.Path``: a non-empty ``str`` or ``os.PathLike`` (an empty string
+    would silently mean the working directory); ``None`` passes through where ``none`` allows."""
+    import os
+    import pathlib
+
+    if value is None and none:
+        return None
+    if isinstance(value, (str, os.PathLike)) and os.fspath(value) not in ("", b""):
+        return pathlib.Path(value)
+    allowed = "a path (a non-empty str or os.PathLike)" + (" or None" if none else "")
+    raise ValueError(f"{name} must be {allowed}, got {value!r}.")
+
+
+def check_size(name: str, value, *, minimum: int = 1) -> int:
+    """``value`` as an int in [minimum, 2**31 - 1] (`check_bounded_int`): a tensor size, width or
+    padding, which the backends index with int32, so a larger one fails later with an overflow."""
+    return check_bounded_int(
+        name, value, minimum=minimum, maximum=2**31 - 1, why=" (tensor sizes are int32)"
+    )
+
+
+def check_float32(name: str, value, *, low=None, low_open=False) -> float:
+    """``value`` as a finite float (`check_number`, from ``low`` up) that stays finite in float32:
+    a layer constant beyond float32's range (~3.4e38) would turn into inf or nan inside."""
+    value = check_number(name, value, low=low, low_open=low_open)
+    if abs(value) > float(np.finfo(np.float32).max):
+        raise ValueError(f"{name} must lie in float32's range [-3.4e38, 3.4e38], got {value!r}.")
+    return value
+
+
+def check_seed(name: str, value):
+    """``value`` as None or an int in [0, 2**32 - 1]: a seed every Keras backend accepts (JAX's are
+    uint32, so a negative or larger seed would work under some backends only); NumPy ints pass
+    as plain ints, bools are refused."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < 2**32:
+        raise ValueError(f"{name} must be None or an integer in [0, 4294967295], got {value!r}.")
+    return int(value)
+
+
+def check_keras_object(name: str, value, kind: str):
+    """``keras.<kind>s.get(value)`` for ``kind`` 'initializer', 'regularizer', 'constraint' or
+    'activation' (a name, a config dict, an object or None, as Keras allows), with an error that
+    names the argument instead of Keras' "Could not interpret ... identifier"."""
+    import keras
+
+    example = {"initializer": "he_normal", "regularizer": "l2", "constraint": "non_neg"}
+    try:
+        return getattr(keras, f"{kind}s").get(value)
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"{name} must be None or a Keras {kind}: a name such as "
+            f"{example.get(kind, 'tanh')!r}, a config dict or an object; got {value!r}."
+        ) from None
