@@ -370,6 +370,46 @@ def test_a_system_call_named_in_a_keras_file_never_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "system", lambda command: calls.append(command) or 0)
     system_call_keras_file(tmp_path)
     keras.backend.clear_session()
-    with pytest.raises(ValueError, match="names 'os.system'.*nothing from it was run"):
+    with pytest.raises(ValueError, match=r"names 'os\.system'.*nothing from it was run"):
         zoo.load(tmp_path / "model.keras")
     assert calls == []
+
+
+def test_ctrl_c_exits_130_in_one_line_and_the_same_command_resumes(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import CHILD_TIMEOUT, child_env
+
+    command = [sys.executable, "-m", "zoo", "train", "mlp", "--image-size", "8", "--no-save"]
+    command += ["--checkpoint-dir", "run", "--epochs"]
+    train = subprocess.Popen(
+        [*command, "500"],
+        cwd=tmp_path,
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + CHILD_TIMEOUT
+    while not (tmp_path / "run" / "state.json").exists():
+        assert train.poll() is None and time.monotonic() < deadline, train.stderr.read()
+        time.sleep(0.05)
+    train.send_signal(signal.SIGINT)
+    _, err = train.communicate(timeout=CHILD_TIMEOUT)
+    assert train.returncode == 130, err
+    line = err.strip().splitlines()
+    assert len(line) == 1 and line[0].startswith("zoo train: error: interrupted; 'run' keeps "), err
+    done = callbacks.ResumableCheckpoint(tmp_path / "run").epochs_done()
+    assert f"keeps {done} finished epoch(s): rerun the same command to resume" in line[0]
+    resumed = subprocess.run(
+        [*command, str(done + 1)],
+        cwd=tmp_path,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed at epoch {done + 1} of {done + 1}" in resumed.stdout
