@@ -7,8 +7,8 @@
   and rerun with ``overwrite=False`` repeats no finished trial, loses no finished result and
   ends with every trial completed.
 - `zoo.export`: an export killed anywhere leaves at ``path`` a whole SavedModel (the old one,
-  or the new one when the kill came after the swap) or nothing, never a partial one; the next
-  export succeeds and clears the killed one's hidden staging leftovers.
+  or the new one when the kill came after the atomic swap), never a partial one or none; the
+  next export succeeds and clears the killed one's marked staging leftovers.
 
 Each scenario runs for three seeds; the seed draws the kill point (a batch, a trial end or a
 delay) and its jitter. Children start TensorFlow (about 5-8 s each), so their number is kept
@@ -269,6 +269,7 @@ def test_search_killed_at_a_random_point_repeats_and_loses_no_finished_trial(
 # ---- export --------------------------------------------------------------------------------
 
 EXPORT_NAME = "artifact"
+STAGING = ".zoo-export-"  # zoo.export.STAGING_PREFIX: its marked staging folders
 
 MODEL_CODE = """
 import keras
@@ -333,24 +334,22 @@ def test_export_killed_at_a_random_point_leaves_a_whole_artifact_or_none(seed, t
     delay = rng.uniform(0.0, 2.5 * duration)
     child.kill_when(ready.exists, jitter=delay)
     finished = "exported" in child.stdout()
-    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(f".{EXPORT_NAME}."))
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(STAGING))
     print(
         f"seed {seed}: killed {delay:.2f} s into an export of ~{duration:.2f} s; "
         f"finished={finished}, path exists={path.exists()}, leftovers={leftovers}"
     )
 
-    if path.exists():  # whole: the old artifact, or the new one once the swap was done
-        assert (path / "saved_model.pb").is_file()
-        if finished:
-            assert _serves_like(path, new)
-        else:
-            assert _serves_like(path, old) or _serves_like(path, new)
-    else:  # only between the two renames of the swap; the old one is then in a hidden folder
-        assert not finished
+    # Always whole (the atomic exchange): the old artifact, or the new one once swapped.
+    assert (path / "saved_model.pb").is_file()
+    if finished:
+        assert _serves_like(path, new)
+    else:
+        assert _serves_like(path, old) or _serves_like(path, new)
     own = {EXPORT_NAME, "ready", "export.py", "export.out", "export.err"}
     others = sorted(p.name for p in tmp_path.iterdir() if p.name not in own)
     assert others == leftovers  # anything else the export left is hidden next to path
 
     zoo.export(new, path)  # the next export works and clears the killed one's leftovers
     assert _serves_like(path, new)
-    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(f".{EXPORT_NAME}.")]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(STAGING)]
