@@ -1,24 +1,72 @@
-"""`check_dataset`: catch unusable training data before Keras turns it into a backend error.
+"""`check_dataset` and `checked_batches`: catch unusable training data before Keras turns it into
+a backend error deep inside a run.
 
-Checked without touching the data: the element structure (``(inputs, labels)``), the inputs'
-rank, static sizes and dtype against the model's input, and an empty data set (cardinality 0).
-Checked on the first batch (one extra pass start, drawn the same way in every run, so resumed
-and uninterrupted runs still agree): it exists, its inputs are finite, and class labels fit the
-model's outputs (sparse labels in ``[0, num_classes)``, one-hot labels ``num_classes`` wide).
-Later batches are guarded by ``keras.callbacks.TerminateOnNaN`` in `zoo.training.fit`.
+`check_dataset` runs before training and reads at most one batch: the element structure
+(``(inputs, labels)``), the inputs' rank, static sizes and dtype against the model's input, the
+labels' dtype and form against its output (`label_form`), an empty data set (cardinality 0),
+and the first batch through the per-batch check. `checked_batches` puts that per-batch check
+inside the tf.data pipeline, so every batch of every pass is checked as it is drawn:
+
+- floating inputs are finite (no NaN, no infinity);
+- class ids (shape ``(N,)``, or ``(N, 1)`` for outputs ``(N, C)``) lie in ``[0, C)``;
+- one-hot rows (shape ``(N, C)``, float or integer) are ``C`` wide with values in [0, 1].
+
+The check is a few tf reductions per batch (the message is formatted only when one fails; no
+``py_function``, no extra pass). A failing batch stops the pipeline with TensorFlow's
+``InvalidArgumentError``, whose message carries `MARKER` and names the data set, the batch
+(0-based, counted from the start of its pass: an epoch in `zoo.training.fit`), the bad value
+and what is allowed; `data_error` turns it into one ``ValueError`` line. Like
+`zoo.training.data`, this module uses TensorFlow directly (imported on first use): the checks
+are ops of the tf.data pipelines that module makes.
 """
 
 from __future__ import annotations
 
+import re
+
 import keras
-import numpy as np
+
+from zoo.training import data as data_lib
+
+MARKER = "zoo data check: "
+"""Starts every message of the per-batch check, so `data_error` finds it in TensorFlow's."""
+
+_FOUND = re.compile(re.escape(MARKER) + r"(.*?\.)\]")
+_ESCAPED = re.compile(r"\\(['\"\\])")  # TensorFlow escapes quotes and backslashes in messages
 
 
 def _shape_text(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+    sizes = ["None" if d is None else str(d) for d in shape]
+    return "(" + ", ".join(sizes) + ("," if len(sizes) == 1 else "") + ")"
 
 
-def _check_spec(model: keras.Model, spec, argument: str) -> None:
+def _output_shape(model: keras.Model):
+    outputs = getattr(model, "outputs", None)
+    return tuple(outputs[0].shape) if outputs else None
+
+
+def label_form(model: keras.Model, labels) -> str | None:
+    """How ``labels`` (the ``tf.TensorSpec`` of a batch's labels) name the classes of ``model``'s
+    first output ``(N, ..., C)``: ``"sparse"`` (class ids, shape ``(N, ...)`` or
+    ``(N, ..., 1)``), ``"one_hot"`` (rows ``C`` wide, float or integer), or None (labels that are
+    not one tensor, or of another rank).
+
+    `zoo.training.recipe.default_loss` picks sparse or categorical cross-entropy from it.
+
+    Example: ``label_form(model, dataset.element_spec[1])`` is ``"sparse"`` for int32 ``(N, 1)``.
+    """
+    output = _output_shape(model)
+    shape = getattr(labels, "shape", None)
+    if output is None or shape is None or shape.rank is None:
+        return None
+    if shape.rank == len(output) - 1:
+        return "sparse"
+    if shape.rank == len(output):
+        return "sparse" if shape[-1] == 1 and output[-1] != 1 else "one_hot"
+    return None
+
+
+def _check_spec(model: keras.Model, spec, argument: str, *, labels: bool) -> None:
     if not isinstance(spec, tuple) or len(spec) < 2:
         raise ValueError(
             f"{argument} must yield (inputs, labels) batches, got elements of {spec!r}."
@@ -48,37 +96,181 @@ def _check_spec(model: keras.Model, spec, argument: str) -> None:
                 f"{argument}'s inputs have shape {_shape_text(shape)} per batch; the model "
                 f"{model.name!r} expects {_shape_text(want)} (batch first)."
             )
+    if labels:
+        _check_label_spec(model, spec[1], argument)
 
 
-def _check_batch(model: keras.Model, batch, argument: str, *, labels: bool) -> None:
-    for tensor in keras.tree.flatten(batch[0]):
-        values = np.asarray(tensor)
-        if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
-            raise ValueError(
-                f"{argument} contains NaN or infinite inputs (found in its first batch); "
-                "clean or impute the data before training."
-            )
-    if not labels:
-        return
-    target = np.asarray(batch[1])
-    num_classes = model.outputs[0].shape[-1]
-    if target.ndim == len(model.outputs[0].shape):
-        if target.shape[-1] != num_classes:
-            raise ValueError(
-                f"{argument}'s one-hot labels are {target.shape[-1]} wide; the model "
-                f"{model.name!r} has {num_classes} outputs."
-            )
-        return
-    if target.size and (target.min() < 0 or target.max() >= num_classes):
-        bad = target.min() if target.min() < 0 else target.max()
+def _check_label_spec(model: keras.Model, spec, argument: str) -> None:
+    dtype = getattr(spec, "dtype", None)
+    if dtype is None or _output_shape(model) is None:
+        return  # several label tensors (a multi-output model): left to its losses
+    if not (dtype.is_floating or dtype.is_integer or dtype.is_bool):
         raise ValueError(
-            f"{argument} has label {bad} (in its first batch); labels must lie in "
-            f"[0, {num_classes}) for the model {model.name!r} with num_classes={num_classes}."
+            f"{argument}'s labels must be numeric (class ids or one-hot rows), got dtype "
+            f"{dtype.name}."
+        )
+    output = _output_shape(model)
+    form = label_form(model, spec)
+    if form is None and spec.shape.rank is not None:
+        ids = _shape_text(output[:-1])
+        raise ValueError(
+            f"{argument}'s labels have shape {_shape_text(spec.shape)} per batch; the model "
+            f"{model.name!r} outputs {_shape_text(output)}: give class ids of shape {ids} or "
+            f"{_shape_text((*output[:-1], 1))}, or one-hot rows of shape {_shape_text(output)}."
+        )
+    width = spec.shape[-1] if form == "one_hot" else None
+    if width is not None and output[-1] is not None and width != output[-1]:
+        raise ValueError(
+            f"{argument}'s one-hot labels are {width} wide; the model {model.name!r} has "
+            f"{output[-1]} outputs."
         )
 
 
+def _batch_check(model: keras.Model, spec, argument: str, *, labels: bool):
+    """The per-batch check: a function ``(index, batch) -> batch`` for ``Dataset.map`` after
+    ``enumerate``, whose assertions run before the batch is handed on."""
+    import tensorflow as tf
+
+    num_classes = (_output_shape(model) or (None,))[-1]
+    form = label_form(model, spec[1]) if labels and num_classes is not None else None
+
+    def text(*parts):
+        """A message from Python strings and tensors (formatted values), starting with MARKER."""
+        pieces = [MARKER]
+        for part in parts:
+            if isinstance(part, str):
+                pieces.append(part)
+            elif part.dtype.is_floating:
+                pieces.append(tf.strings.as_string(tf.cast(part, tf.float32), shortest=True))
+            else:
+                pieces.append(tf.strings.as_string(tf.cast(part, tf.int64)))
+        return tf.strings.join(pieces)
+
+    def asserted(ok, message):
+        """Assert ``ok``; ``message()`` (a string tensor) is built only when it fails."""
+        shown = tf.cond(ok, lambda: tf.constant(""), message)
+        return tf.debugging.Assert(ok, [shown])
+
+    def first_bad(values, good):
+        return tf.boolean_mask(tf.reshape(values, [-1]), tf.logical_not(tf.reshape(good, [-1])))[0]
+
+    def finite_inputs(tensor, index):
+        finite = tf.math.is_finite(tensor)
+        return asserted(
+            tf.reduce_all(finite),
+            lambda: text(
+                f"{argument} contains NaN or infinite inputs: value ",
+                first_bad(tensor, finite),
+                " in batch ",
+                index,
+                " (0-based); clean or impute the data before training.",
+            ),
+        )
+
+    def class_ids(target, index):
+        values = tf.cast(target, tf.float64)
+        good = tf.logical_and(values >= 0, values < num_classes)
+        return asserted(
+            tf.reduce_all(good),
+            lambda: text(
+                f"{argument} has label ",
+                first_bad(target, good),
+                " in batch ",
+                index,
+                f" (0-based); labels must lie in [0, {num_classes}) for the model {model.name!r} "
+                f"with num_classes={num_classes}.",
+            ),
+        )
+
+    def one_hot_rows(target, index):
+        values = tf.cast(target, tf.float64)
+        good = tf.logical_and(values >= 0, values <= 1)
+        width = tf.shape(target)[-1]
+        ok = tf.logical_and(tf.reduce_all(good), tf.equal(width, num_classes))
+        return asserted(
+            ok,
+            lambda: tf.cond(
+                tf.equal(width, num_classes),
+                lambda: text(
+                    f"{argument} has one-hot label value ",
+                    first_bad(target, good),
+                    " in batch ",
+                    index,
+                    " (0-based); one-hot labels must lie between 0 and 1.",
+                ),
+                lambda: text(
+                    f"{argument}'s one-hot labels in batch ",
+                    index,
+                    " (0-based) are ",
+                    width,
+                    f" wide; the model {model.name!r} has {num_classes} outputs.",
+                ),
+            ),
+        )
+
+    def check(index, batch):
+        asserts = [
+            finite_inputs(tensor, index)
+            for tensor in tf.nest.flatten(batch[0])
+            if isinstance(tensor, tf.Tensor) and tensor.dtype.is_floating
+        ]
+        target = batch[1]
+        if form is not None and isinstance(target, tf.Tensor):
+            target = tf.cast(target, tf.int32) if target.dtype == tf.bool else target
+            asserts.append((class_ids if form == "sparse" else one_hot_rows)(target, index))
+        with tf.control_dependencies(asserts):
+            return tf.nest.map_structure(tf.identity, batch)
+
+    return check
+
+
+def checked_batches(model: keras.Model, dataset, argument: str = "train", *, labels=True):
+    """``dataset`` with the per-batch check (module doc) inside its pipeline: each batch's
+    inputs are finite and its labels fit ``model``, or iterating stops with an error that
+    `data_error` turns into a ``ValueError`` naming ``argument`` and the batch.
+
+    The batches and their structure are unchanged; a data set from `zoo.training.data` keeps
+    its `zoo.training.data.EPOCH_PASS` (checked per pass, through `zoo.training.data.transform`),
+    so wrap it before `zoo.training.data.epoch_stream`: batch indices then count from 0 in every
+    epoch. Other data (not a ``tf.data.Dataset``) is returned as it is.
+
+    Args:
+        model: the built Keras model to be trained.
+        dataset: a ``tf.data.Dataset`` of ``(inputs, labels)`` batches.
+        argument: the name used in messages (``"train"``, ``"validation"``).
+        labels: also check class labels against the model's outputs (classification loss).
+
+    Example: ``for batch in checked_batches(model, train): ...`` raises
+    ``InvalidArgumentError`` ("zoo data check: train has label 12 in batch 6 (0-based); ...").
+    """
+    spec = getattr(dataset, "element_spec", None)
+    if spec is None:
+        return dataset
+    _check_spec(model, spec, argument, labels=labels)
+    check = _batch_check(model, spec, argument, labels=labels)
+
+    def checked(batches):
+        return batches.enumerate().map(check)
+
+    if getattr(dataset, data_lib.EPOCH_PASS, None) is None:
+        return checked(dataset)
+    return data_lib.transform(dataset, checked)
+
+
+def data_error(error: BaseException) -> ValueError | None:
+    """The ``ValueError`` (one line, no TensorFlow op trace) that ``error`` carries when the
+    per-batch check of `checked_batches` raised it (TensorFlow's ``InvalidArgumentError``, as
+    ``model.fit`` or an iterator re-raise it); None for any other error.
+
+    Example: ``except Exception as error: raise (data_error(error) or error) from None``.
+    """
+    found = _FOUND.search(str(error))
+    return None if found is None else ValueError(_ESCAPED.sub(r"\1", found.group(1)))
+
+
 def check_dataset(model: keras.Model, dataset, argument: str = "train", *, labels=True):
-    """Raise ``ValueError`` naming ``argument`` when ``dataset`` cannot train ``model``.
+    """Raise ``ValueError`` naming ``argument`` when ``dataset`` cannot train ``model``: the
+    static checks (module doc), an empty data set, and the per-batch check on the first batch.
 
     Args:
         model: the built Keras model to be trained.
@@ -92,10 +284,17 @@ def check_dataset(model: keras.Model, dataset, argument: str = "train", *, label
     spec = getattr(dataset, "element_spec", None)
     if spec is None:
         return
-    _check_spec(model, spec, argument)
+    _check_spec(model, spec, argument, labels=labels)
     if int(dataset.cardinality()) == 0:
         raise ValueError(f"{argument} is empty: it yields no batches.")
-    for batch in dataset.take(1):
-        _check_batch(model, batch, argument, labels=labels)
-        return
+    import tensorflow as tf
+
+    try:
+        for _ in checked_batches(model, dataset.take(1), argument, labels=labels):
+            return
+    except tf.errors.InvalidArgumentError as error:
+        problem = data_error(error)
+        if problem is None:
+            raise
+        raise problem from None
     raise ValueError(f"{argument} is empty: it yields no batches.")

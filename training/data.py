@@ -32,7 +32,8 @@ what `zoo.training.fit` trains on, so that a resumed run sees the epochs it miss
 ``.map()`` returns a data set without that link (fit then replays passes, and says so);
 `transform` applies a transformation to every pass and keeps it. `holdout` splits the train
 split into training and validation sets (the last fraction held out). The pickled CIFAR
-files are trusted input, as in Keras' own loader.
+files are read by a restricted unpickler (`CifarUnpickler`): it admits only what they hold (a
+dict of bytes, lists and numpy arrays), so a crafted file is refused instead of running code.
 
 This module is one of the two places where TensorFlow is used directly (ARCHITECTURE.md 2).
 """
@@ -47,13 +48,30 @@ import os
 import pathlib
 import pickle
 import re
+import zlib
 
 import numpy as np
 
-from zoo.validation import check_choice, check_number, check_positive_int
+from zoo.validation import (
+    check_bool,
+    check_bounded_int,
+    check_name,
+    check_number,
+    check_path,
+    check_positive_int,
+)
 
 SOURCE_DIR_ENV = "ZOO_SOURCE_DIR"
 CIFAR_PADDING = 4
+MAX_IMAGE_SIZE = 1024
+"""The largest ``image_size`` `load` makes: over 3x the largest input of the zoo's models (299);
+a larger one is a typo that would exhaust memory in the resize."""
+MAX_SEQUENCE_LENGTH = 10_000
+"""The longest ``sequence_length``: imdb_reviews' 25,000 reviews padded to it take 1 GB."""
+MAX_INT64 = 2**63 - 1
+"""tf.data's sizes and seeds are 64-bit: the largest ``batch_size`` and ``seed``."""
+_INT64 = " (tf.data's sizes and seeds are 64-bit)"
+DEFAULT_VOCAB_SIZE = 20000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,7 +108,7 @@ DEFAULT_SEQUENCE_LENGTH = {"imdb_reviews": 256, "tiny_shakespeare": 100}
 
 def spec(name: str) -> DatasetSpec:
     """The `DatasetSpec` (splits, classes, channels, default image size) of a data set."""
-    check_choice("name", name, tuple(DATASETS))
+    check_name("name", name, tuple(DATASETS))
     return DATASETS[name]
 
 
@@ -102,8 +120,7 @@ def image_dataset_for(model: str, task: str, dataset: str, *, purpose: str = "tr
     """
     if task != "image_classification":
         raise ValueError(
-            f"{model!r} is a {task} model; only image classifiers {purpose} on the image data "
-            "sets."
+            f"{model!r} is a {task} model; only image classifiers {purpose} on the image data sets."
         )
     dataset_spec = spec(dataset)
     if dataset_spec.kind != "image":
@@ -153,7 +170,7 @@ def read_idx(path) -> np.ndarray:
     try:
         with opener(path, "rb") as file:
             data = file.read()
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:
         raise ValueError(f"{path} is not a readable IDX file ({error}).") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
         raise ValueError(f"{path} is not an IDX file (bad magic number).")
@@ -190,19 +207,81 @@ def _idx_arrays(folder: pathlib.Path, split: str, name: str):
     return images[..., np.newaxis], labels.astype(np.int32)
 
 
+_RECONSTRUCT = np.zeros(0).__reduce__()[0]
+_CIFAR_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+}
+"""The only globals in CIFAR's python pickles: a numpy array's reconstruction (its module
+spelled as numpy 1 or numpy 2 writes it), ``numpy.ndarray`` and ``numpy.dtype``."""
+
+
+class CifarUnpickler(pickle.Unpickler):
+    """Unpickles a CIFAR batch (a dict of bytes keys to bytes, lists and numpy arrays), refusing
+    every global outside `_CIFAR_GLOBALS` (``pickle.UnpicklingError("refusing posix.system")``),
+    so a crafted file cannot run code while it loads.
+
+    Example: ``CifarUnpickler(open("data_batch_1", "rb"), encoding="bytes").load()``.
+    """
+
+    def find_class(self, module, name):
+        found = _CIFAR_GLOBALS.get((module, name))
+        if found is None:
+            raise pickle.UnpicklingError(
+                f"refusing {module}.{name}: a CIFAR batch holds only bytes, lists and numpy "
+                "arrays, so this file is damaged or not one of them"
+            )
+        return found
+
+
+_DAMAGED_PICKLE = (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError, IndexError)
+"""What unpickling a damaged file raises besides ``pickle.UnpicklingError``."""
+
+
 def _unpickle(path: pathlib.Path) -> dict:
     try:
         with open(path, "rb") as file:
-            return pickle.load(file, encoding="bytes")
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError) as error:
+            batch = CifarUnpickler(file, encoding="bytes").load()
+    except (pickle.UnpicklingError, *_DAMAGED_PICKLE) as error:
         raise ValueError(f"{path} is not a CIFAR python pickle ({error}).") from None
+    if not isinstance(batch, dict):
+        raise ValueError(
+            f"{path} is not a CIFAR python pickle: it holds a {type(batch).__name__}, not a dict."
+        )
+    return batch
 
 
 def _cifar_images(batch: dict, path: pathlib.Path) -> np.ndarray:
-    data = np.asarray(batch.get(b"data", batch.get("data")), dtype=np.uint8)
-    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-        raise ValueError(f"{path}: 'data' must be N x 3072 (R, G, B planes), got {data.shape}.")
-    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    data = np.asarray(batch.get(b"data", batch.get("data")))
+    if (
+        data.dtype.kind not in "iu"
+        or data.ndim != 2
+        or data.shape[1] != 3 * 32 * 32
+        or (data.size and (data.min() < 0 or data.max() > 255))
+    ):
+        raise ValueError(
+            f"{path}: 'data' must be N x 3072 pixel values in [0, 255] (R, G, B planes), got "
+            f"{data.dtype} {data.shape}."
+        )
+    return data.astype(np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+
+
+def _cifar_labels(batch: dict, key: bytes, path: pathlib.Path, count: int) -> np.ndarray:
+    raw = batch.get(key, batch.get(key.decode()))
+    if raw is None:
+        raise ValueError(
+            f"{path} has no {key.decode()!r} entry (CIFAR-10 batches have 'labels', CIFAR-100 "
+            "files 'fine_labels'): is it a file of the other data set?"
+        )
+    labels = np.asarray(raw)
+    if labels.shape != (count,) or labels.dtype.kind not in "iu":
+        raise ValueError(
+            f"{path}: {key.decode()!r} must be {count} integer class ids (one per image), got "
+            f"{labels.dtype} {labels.shape}."
+        )
+    return labels.astype(np.int32)
 
 
 def _cifar_arrays(folder: pathlib.Path, split: str, name: str):
@@ -227,7 +306,7 @@ def _cifar_arrays(folder: pathlib.Path, split: str, name: str):
     for path in files:
         batch = _unpickle(path)
         images.append(_cifar_images(batch, path))
-        labels.append(np.asarray(batch.get(key, batch.get(key.decode())), dtype=np.int32))
+        labels.append(_cifar_labels(batch, key, path, len(images[-1])))
     return np.concatenate(images), np.concatenate(labels)
 
 
@@ -296,9 +375,12 @@ def source_folder(name: str, source_dir=None) -> pathlib.Path | None:
     """Where ``name``'s original files are read from: ``source_dir``, else the data set's folder
     in ``$ZOO_SOURCE_DIR``, else ``None`` (tensorflow-datasets)."""
     if source_dir is not None:
-        folder = pathlib.Path(source_dir)
+        folder = check_path("source_dir", source_dir)
         if not folder.is_dir():
-            raise ValueError(f"source_dir must be an existing folder, got {str(source_dir)!r}.")
+            found = "a file" if folder.exists() else "no such folder"
+            raise ValueError(
+                f"source_dir must be an existing folder, got {str(source_dir)!r} ({found})."
+            )
         return folder
     root = os.environ.get(SOURCE_DIR_ENV)
     return _folder_in_root(name, pathlib.Path(root)) if root else None
@@ -440,18 +522,32 @@ def clear_cache() -> None:
         cached.cache_clear()
 
 
-def vocabulary(name: str, *, data_dir=None, source_dir=None, vocab_size: int = 20000):
+def _check_unused_vocab_size(name: str, vocab_size) -> None:
+    """Refuse a ``vocab_size`` given for a data set other than imdb_reviews (it would be
+    silently ignored)."""
+    if vocab_size != DEFAULT_VOCAB_SIZE:
+        raise ValueError(
+            f"vocab_size applies to imdb_reviews only, not to {name!r} "
+            f"(tiny_shakespeare's vocabulary is its distinct characters); got {vocab_size!r}."
+        )
+
+
+def vocabulary(name: str, *, data_dir=None, source_dir=None, vocab_size: int = DEFAULT_VOCAB_SIZE):
     """The token of every id: imdb_reviews' words (0 padding ``""``, 1 unknown ``"[UNK]"``, then
     by decreasing train-split frequency), tiny_shakespeare's sorted distinct characters.
 
     Example: ``len(vocabulary("tiny_shakespeare"))`` is 65 on the real corpus.
     """
-    check_choice("name", name, ("imdb_reviews", "tiny_shakespeare"))
+    check_name("name", name, ("imdb_reviews", "tiny_shakespeare"))
+    if name == "imdb_reviews":
+        vocab_size = check_positive_int("vocab_size", vocab_size, minimum=3)
+    else:
+        _check_unused_vocab_size(name, vocab_size)
+    data_dir = check_path("data_dir", data_dir, none=True)
     folder = source_folder(name, source_dir)
     folder_key = None if folder is None else str(folder)
     data_key = None if data_dir is None else str(data_dir)
     if name == "imdb_reviews":
-        vocab_size = check_positive_int("vocab_size", vocab_size, minimum=3)
         return list(_imdb_vocabulary(folder_key, data_key, vocab_size))
     return sorted(set("".join(_shakespeare_texts(folder_key, data_key).values())))
 
@@ -543,6 +639,11 @@ def transform(dataset, function):
             "transform needs a data set made by zoo.training.data.load, holdout or transform "
             f"(one with an {EPOCH_PASS!r}); got {dataset!r}."
         )
+    if not callable(function):
+        raise ValueError(
+            "transform's function must be callable (a tf.data.Dataset to a tf.data.Dataset), "
+            f"got {function!r}."
+        )
     import tensorflow as tf
 
     result = function(dataset)
@@ -575,7 +676,7 @@ def load(
     seed: int | None = None,
     image_size: int | None = None,
     source_dir=None,
-    vocab_size: int = 20000,
+    vocab_size: int = DEFAULT_VOCAB_SIZE,
     sequence_length: int | None = None,
 ):
     """A batched, prefetched ``tf.data.Dataset`` of ``(inputs, labels)`` pairs.
@@ -590,7 +691,8 @@ def load(
             imdb_reviews, tiny_shakespeare.
         split: one of the data set's splits (``"train"``, ``"test"``; tiny_shakespeare also
             ``"validation"``).
-        batch_size: examples per batch (the last batch may be smaller).
+        batch_size: examples per batch (the last batch may be smaller; one larger than the
+            split gives a single batch of all of it).
         shuffle: reshuffle the examples every pass; the k-th pass over the data set has an
             order fixed by ``seed`` and k (``seed=None``: drawn from numpy's global generator,
             which ``keras.utils.set_random_seed`` seeds).
@@ -598,34 +700,56 @@ def load(
             horizontal flip, drawn anew every epoch (reproducible from ``seed``).
         one_hot: float32 one-hot labels instead of int32 class ids.
         data_dir: tensorflow-datasets' folder (downloaded and prepared data).
-        seed: seed of the shuffle order and of the augmentation.
+        seed: seed of the shuffle order and of the augmentation (an int >= 0).
         image_size: side of the square images (default: the data set's own; others are
             resized bilinearly).
         source_dir: a folder of the original files (see the module doc); overrides
             ``$ZOO_SOURCE_DIR``.
         vocab_size: imdb_reviews' vocabulary size, padding and unknown ids included.
-        sequence_length: tokens per review (default 256) or characters per window (default 100).
+        sequence_length: tokens per review (default 256) or characters per window (default
+            100), at most `MAX_SEQUENCE_LENGTH`.
+
+    Every argument is checked first (``ValueError`` naming it, its value and what is allowed):
+    integers (NumPy ones too) within their limits (``image_size`` at most `MAX_IMAGE_SIZE`),
+    True/False flags, paths, and an argument that does not apply to the data set
+    (``image_size`` for text, ``sequence_length`` for images, ``vocab_size`` but for
+    imdb_reviews).
 
     Example: ``train = zoo.training.data.load("mnist", batch_size=128, seed=0,
     source_dir="../shared/data/mnist")``.
     """
 
     dataset_spec = spec(name)
-    check_choice("split", split, dataset_spec.splits)
-    batch_size = check_positive_int("batch_size", batch_size)
+    check_name("split", split, dataset_spec.splits)
+    batch_size = check_bounded_int("batch_size", batch_size, maximum=MAX_INT64, why=_INT64)
+    shuffle = check_bool("shuffle", shuffle)
+    augment = check_bool("augment", augment)
+    one_hot = check_bool("one_hot", one_hot)
+    if seed is not None:
+        seed = check_bounded_int("seed", seed, minimum=0, maximum=MAX_INT64, why=_INT64)
+    data_dir = check_path("data_dir", data_dir, none=True)
     if augment and not dataset_spec.augmentation:
         augmentable = ", ".join(n for n, s in DATASETS.items() if s.augmentation)
         raise ValueError(f"augment=True is defined for {augmentable}, not for {name!r}.")
     if augment and split != "train":
         raise ValueError(f"augment=True applies to the 'train' split only, got split={split!r}.")
+    if name != "imdb_reviews":
+        _check_unused_vocab_size(name, vocab_size)
     if dataset_spec.kind != "image":
         if image_size is not None:
             raise ValueError(f"image_size does not apply to the text data set {name!r}.")
         length = DEFAULT_SEQUENCE_LENGTH[name] if sequence_length is None else sequence_length
-        length = check_positive_int("sequence_length", length)
+        length = check_bounded_int("sequence_length", length, maximum=MAX_SEQUENCE_LENGTH)
     else:
-        image_size = check_positive_int(
-            "image_size", dataset_spec.default_image_size if image_size is None else image_size
+        if sequence_length is not None:
+            raise ValueError(
+                "sequence_length applies to the text data sets (imdb_reviews, "
+                f"tiny_shakespeare), not to the image data set {name!r}."
+            )
+        image_size = check_bounded_int(
+            "image_size",
+            dataset_spec.default_image_size if image_size is None else image_size,
+            maximum=MAX_IMAGE_SIZE,
         )
     features, labels, finish = _prepared(
         name,
@@ -735,6 +859,17 @@ def _batched(features, labels, batch_size, shuffle, augment, seed, finish=None):
     return _linked(dataset.prefetch(tf.data.AUTOTUNE), one_pass)
 
 
+HOLDOUT_OPTIONS = (
+    "one_hot",
+    "data_dir",
+    "image_size",
+    "source_dir",
+    "vocab_size",
+    "sequence_length",
+)
+"""The arguments of `load` that `holdout` passes on (besides batch_size, seed and augment)."""
+
+
 def holdout(
     name: str,
     *,
@@ -756,26 +891,33 @@ def holdout(
         fraction: the share of the train split held out, in (0, 1) (lecture 003: a validation
             set separate from the test set for choosing hyperparameters).
         batch_size, seed, augment: as for `load` (augmentation only on the training part).
-        **options: the other arguments of `load` (``one_hot``, ``image_size``, ``source_dir``,
-            ``data_dir``, ``vocab_size``, ``sequence_length``).
+        **options: the other arguments of `load` (`HOLDOUT_OPTIONS`); ``split`` and ``shuffle``
+            are holdout's own choice and refused.
 
     Example: ``train, validation = holdout("digits", fraction=0.2, seed=0, image_size=28)``.
     """
     fraction = check_number("fraction", fraction, low=0.0, high=1.0, low_open=True, high_open=True)
     dataset_spec = spec(name)
+    for key in options:
+        if key in ("split", "shuffle"):
+            raise ValueError(
+                f"holdout chooses {key} itself (the train split, its training part shuffled and "
+                f"its validation part not); drop {key}={options[key]!r}."
+            )
+        check_name("holdout's keyword argument", key, HOLDOUT_OPTIONS)
     if "validation" in dataset_spec.splits:
         return (
             load(name, "train", batch_size=batch_size, seed=seed, augment=augment, **options),
             load(name, "validation", batch_size=batch_size, shuffle=False, **options),
         )
     # `load` checks every argument on the training split; its arrays are cached.
-    load(name, "train", batch_size=batch_size, shuffle=False, augment=augment, **options)
+    load(name, "train", batch_size=batch_size, shuffle=False, seed=seed, augment=augment, **options)
     arguments = {
         "one_hot": False,
         "data_dir": None,
         "image_size": None,
         "source_dir": None,
-        "vocab_size": 20000,
+        "vocab_size": DEFAULT_VOCAB_SIZE,
         "sequence_length": None,
         **options,
     }

@@ -20,7 +20,7 @@ import keras
 from zoo.training import callbacks as callbacks_lib
 from zoo.training import data as data_lib
 from zoo.training import recipe
-from zoo.training.checks import check_dataset
+from zoo.training.checks import check_dataset, checked_batches, data_error
 from zoo.validation import check_choice, check_positive_int
 
 MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
@@ -341,7 +341,13 @@ def fit(
     check_dataset(model, train, "train", labels=loss is None)
     if validation is not None:
         check_dataset(model, validation, "validation", labels=loss is None)
+    labels = loss is None
     loss = loss if loss is not None else recipe.default_loss(model, train)
+    # Every batch is checked inside the input pipeline (labels in range, finite inputs): a bad
+    # value in batch 6 is one ValueError naming it, not a backend error deep inside Keras.
+    train = checked_batches(model, train, "train", labels=labels)
+    if validation is not None:
+        validation = checked_batches(model, validation, "validation", labels=labels)
 
     def compile_model(target, mixed):
         recipe.compile_model(
@@ -389,16 +395,22 @@ def fit(
         if tensorboard_dir is not None:
             run_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir)))
         if initial_epoch < epochs:
-            history = working.fit(
-                stream,
-                validation_data=validation,
-                epochs=epochs,
-                steps_per_epoch=steps,
-                initial_epoch=initial_epoch,
-                callbacks=run_callbacks,
-                verbose=verbose,
-                shuffle=not hasattr(train, "element_spec"),
-            )
+            try:
+                history = working.fit(
+                    stream,
+                    validation_data=validation,
+                    epochs=epochs,
+                    steps_per_epoch=steps,
+                    initial_epoch=initial_epoch,
+                    callbacks=run_callbacks,
+                    verbose=verbose,
+                    shuffle=not hasattr(train, "element_spec"),
+                )
+            except Exception as error:
+                problem = data_error(error)
+                if problem is None:
+                    raise
+                raise problem from None
         else:
             history = keras.callbacks.History()
             history.set_model(working)

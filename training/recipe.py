@@ -20,6 +20,7 @@ from __future__ import annotations
 import keras
 
 from zoo.training import callbacks as callbacks_lib
+from zoo.training import checks
 from zoo.training import schedules as schedules_lib
 from zoo.validation import check_choice, check_number, check_positive_int
 
@@ -68,16 +69,16 @@ def _outputs_logits(model: keras.Model) -> bool:
 
 def _labels_one_hot(model: keras.Model, train) -> bool:
     element_spec = getattr(train, "element_spec", None)
-    if element_spec is None:
+    if not isinstance(element_spec, tuple) or len(element_spec) < 2:
         return False
-    label_spec = element_spec[1]
-    return len(label_spec.shape) == len(model.outputs[0].shape) and label_spec.dtype.is_floating
+    return checks.label_form(model, element_spec[1]) == "one_hot"
 
 
 def default_loss(model: keras.Model, train=None, *, task: str | None = None) -> keras.losses.Loss:
     """The loss of a run: mean squared error for a regression ``task`` (`REGRESSION_TASKS`),
     else cross-entropy matched to the model's outputs (softmax or logits) and to the labels of
-    ``train`` (one-hot float labels: categorical; class ids or no data: sparse)."""
+    ``train`` (`zoo.training.checks.label_form`): one-hot rows, float or integer, categorical;
+    class ids of shape (N,) or (N, 1), or no data, sparse."""
     if task in REGRESSION_TASKS:
         return keras.losses.MeanSquaredError()
     from_logits = _outputs_logits(model)
@@ -160,9 +161,7 @@ def compile_model(
         jit_compile: passed to ``model.compile``.
         loss_scale: wrap the optimizer in ``LossScaleOptimizer`` (``mixed_float16``).
     """
-    chosen = make_optimizer(
-        optimizer, learning_rate, momentum=momentum, weight_decay=weight_decay
-    )
+    chosen = make_optimizer(optimizer, learning_rate, momentum=momentum, weight_decay=weight_decay)
     if loss_scale:
         chosen = keras.optimizers.LossScaleOptimizer(chosen)
     model.compile(

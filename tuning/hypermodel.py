@@ -14,6 +14,12 @@ the space can be given a constant value.
 cross-entropy, `zoo.training.recipe.default_loss`) and remembers it, so later builds (the next
 trials, ``tuner.load_model``) compile for one-hot labels at once.
 
+The data are checked as `zoo.training.fit` checks them (`zoo.training.checks`): `check_data`
+(which `zoo.tuning.search` calls before the first trial) reads every batch once against the
+model of the default hyperparameters, and every trial's batches pass the per-batch check; bad
+data raise ``ValueError`` (in a trial ``keras_tuner.errors.FatalValueError``, which stops the
+search instead of failing one trial after another).
+
 A trial shorter than its schedule's minimum length (``one_cycle`` needs pct_start x steps > 1,
 4 steps with the default pct_start 0.3) trains at the constant ``learning_rate`` instead, with a
 warning: the schedule cannot be drawn over so few steps, and keras-tuner would otherwise record
@@ -22,6 +28,7 @@ every such trial as failed.
 
 from __future__ import annotations
 
+import difflib
 import math
 import warnings
 from collections.abc import Mapping
@@ -31,9 +38,12 @@ import keras_tuner
 import numpy as np
 
 from zoo.models import _registry as registry
-from zoo.training import recipe
+from zoo.training import checks, recipe
 from zoo.tuning import spaces
-from zoo.validation import check_positive_int
+from zoo.validation import check_bounded_int, check_positive_int
+
+MAX_SEED = 2**32 - 1
+"""The largest ``seed``: ``keras.utils.set_random_seed`` seeds numpy, whose seeds are 32-bit."""
 
 
 class ZooHyperModel(keras_tuner.HyperModel):
@@ -61,7 +71,11 @@ class ZooHyperModel(keras_tuner.HyperModel):
                 )
             num_classes = check_positive_int("num_classes", num_classes)
         self.num_classes = num_classes
-        self.seed = None if seed is None else check_positive_int("seed", seed, minimum=0)
+        self.seed = None
+        if seed is not None:
+            self.seed = check_bounded_int(
+                "seed", seed, minimum=0, maximum=MAX_SEED, why=" (numpy's 32-bit seeds)"
+            )
         self.distribution = None
         self._example_counts = {}
         self._labels = None  # a data set whose labels look like the last fit's (one-hot or ids)
@@ -76,10 +90,13 @@ class ZooHyperModel(keras_tuner.HyperModel):
         self.fixed = {k: v for k, v in fixed.items() if k not in self.config}
         for key, value in self.fixed.items():
             if key not in self.space:
+                known = [*self.space, *self.info.config_arguments]
+                close = difflib.get_close_matches(str(key), known, n=3)
+                hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
                 raise ValueError(
                     f"Unknown hyperparameter {key!r} for model {self.info.name!r}; its "
                     f"hyperparameters are: {', '.join(self.space)}; its builder arguments are: "
-                    f"{', '.join(self.info.config_arguments) or 'none'}."
+                    f"{', '.join(self.info.config_arguments) or 'none'}.{hint}"
                 )
             param = self.space[key]
             if not param.accepts(value):
@@ -104,6 +121,40 @@ class ZooHyperModel(keras_tuner.HyperModel):
                 f"Hyperparameter {unused[0]!r} of {self.info.name!r} is not used with optimizer "
                 f"{optimizer!r}, whose learning rate is {own!r}; fix {own!r} instead."
             )
+
+    @property
+    def class_labels(self) -> bool:
+        """Whether the labels are classes (checked against the outputs): not for regression."""
+        return self.info.task not in recipe.REGRESSION_TASKS
+
+    def check_data(self, train, validation=None) -> None:
+        """Check ``train`` and ``validation`` as `zoo.training.fit` would, before any trial:
+        `zoo.training.checks.check_dataset` against the model of the default hyperparameters,
+        then every batch once through the per-batch check (counting the examples, which the
+        first trial's re-batching reuses). ``(x, y)`` arrays are checked as a data set of
+        batches of 256 examples. Raises ``ValueError`` naming ``"train"`` or ``"validation"``.
+
+        Example: ``hypermodel("mlp").check_data(train, validation)``.
+        """
+        try:
+            model = self.build(keras_tuner.HyperParameters())
+        except keras_tuner.errors.FailedTrialError as error:
+            raise ValueError(str(error)) from None
+        for argument, data in (("train", train), ("validation", validation)):
+            dataset = _as_dataset(data, argument)
+            if dataset is None:
+                continue
+            checks.check_dataset(model, dataset, argument, labels=self.class_labels)
+            checked = checks.checked_batches(model, dataset, argument, labels=self.class_labels)
+            try:
+                count = int(checked.reduce(0, lambda total, batch: total + _batch_length(batch)))
+            except Exception as error:
+                problem = checks.data_error(error)
+                if problem is None:
+                    raise
+                raise problem from None
+            if dataset is data:
+                self._example_counts[id(data)] = (data, count)
 
     def logged_metrics(self, validation: bool) -> tuple[str, ...]:
         """The names ``model.fit`` logs for this model (with ``val_`` ones given validation)."""
@@ -178,15 +229,20 @@ class ZooHyperModel(keras_tuner.HyperModel):
         args = list(args)
         data = args[0] if args else kwargs.get("x")
         if _is_dataset(data):
-            batched, steps = self._batched(data, batch_size, whole)
+            batched, steps = self._batched(model, data, batch_size, whole)
             if args:
                 args[0] = batched
             else:
                 kwargs["x"] = batched
             kwargs["shuffle"] = False
-            if whole and _is_dataset(kwargs.get("validation_data")):
+            validation = kwargs.get("validation_data")
+            if _is_dataset(validation) and whole:
                 kwargs["validation_data"], _ = self._batched(
-                    kwargs["validation_data"], batch_size, whole
+                    model, validation, batch_size, whole, "validation"
+                )
+            elif _is_dataset(validation):
+                kwargs["validation_data"] = checks.checked_batches(
+                    model, validation, "validation", labels=self.class_labels
                 )
         else:
             kwargs["batch_size"] = batch_size
@@ -202,7 +258,14 @@ class ZooHyperModel(keras_tuner.HyperModel):
         # The run's safety nets, as in zoo.training.fit: the learning rate in the logs, and a
         # trial whose loss turns NaN stops (keras-tuner then records its last finite score).
         kwargs["callbacks"] = [*recipe.run_callbacks(), *kwargs.get("callbacks", [])]
-        return model.fit(*args, **kwargs)
+        try:
+            return model.fit(*args, **kwargs)
+        except Exception as error:
+            # Bad data fail every configuration alike: stop the search, not just this trial.
+            problem = checks.data_error(error)
+            if problem is None:
+                raise
+            raise keras_tuner.errors.FatalValueError(str(problem)) from None
 
     def _compile_for_labels(self, model, data, args, kwargs) -> None:
         """Compile ``model`` again when the labels of ``data`` need another loss than the one
@@ -221,8 +284,9 @@ class ZooHyperModel(keras_tuner.HyperModel):
             jit_compile=model.jit_compile,
         )
 
-    def _batched(self, dataset, batch_size: int, whole: bool):
-        """``(dataset in batches of batch_size with its length known to Keras, length)``."""
+    def _batched(self, model, dataset, batch_size: int, whole: bool, argument="train"):
+        """``(dataset checked per batch and in batches of batch_size, with its length known to
+        Keras, length)``."""
         import tensorflow as tf
 
         if id(dataset) not in self._example_counts:
@@ -230,7 +294,8 @@ class ZooHyperModel(keras_tuner.HyperModel):
             self._example_counts[id(dataset)] = (dataset, int(count))
         examples = self._example_counts[id(dataset)][1]
         steps = examples // batch_size if whole else math.ceil(examples / batch_size)
-        batched = dataset.rebatch(batch_size, drop_remainder=whole)
+        checked = checks.checked_batches(model, dataset, argument, labels=self.class_labels)
+        batched = checked.rebatch(batch_size, drop_remainder=whole)
         return batched.apply(tf.data.experimental.assert_cardinality(steps)), steps
 
 
@@ -266,6 +331,24 @@ def _checked_input_shape(input_shape):
         if size is not None:
             check_positive_int(f"input_shape[{axis}]", size)
     return tuple(input_shape)
+
+
+def _as_dataset(data, argument: str):
+    """``data`` as a tf.data set for `ZooHyperModel.check_data`: a data set as it is, ``(x, y)``
+    arrays as batches of 256 examples; None for no data or data of another kind."""
+    if data is None or _is_dataset(data):
+        return data
+    if not isinstance(data, (tuple, list)) or not all(hasattr(a, "shape") for a in data):
+        return None
+    import tensorflow as tf
+
+    try:
+        return tf.data.Dataset.from_tensor_slices(tuple(data)).batch(256)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"{argument}'s arrays must be (x, y) with one label per example; got shapes "
+            f"{[tuple(a.shape) for a in data]} ({type(error).__name__})."
+        ) from None
 
 
 def _label_probe(args, kwargs):

@@ -21,7 +21,17 @@ from keras_tuner.src.distribute import utils as distribute_utils
 
 from zoo.tuning.hypermodel import hypermodel
 from zoo.tuning.tuners import TUNERS, SearchResult, input_shape_of, run_search
-from zoo.validation import check_choice, check_positive_int
+from zoo.validation import (
+    check_bool,
+    check_choice,
+    check_name,
+    check_number,
+    check_path,
+    check_positive_int,
+)
+
+VERBOSITY = (0, 1, 2, "auto")
+"""The values of ``verbose`` (Keras' and keras-tuner's progress output)."""
 
 
 def _check_strategy(distribution_strategy):
@@ -46,6 +56,34 @@ def _check_strategy(distribution_strategy):
             f"{distribution_strategy!r}."
         )
     return distribution_strategy, None
+
+
+def _check_directory(directory):
+    """``directory`` as a folder path for keras-tuner's project (created if absent)."""
+    if directory is None:
+        raise ValueError("directory must be a folder for keras-tuner's project, got None.")
+    folder = check_path("directory", directory)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(
+            f"directory must be a folder for keras-tuner's project, got {str(directory)!r} "
+            "(a file)."
+        )
+    return folder
+
+
+def _check_callbacks(callbacks) -> list:
+    if isinstance(callbacks, keras.callbacks.Callback):
+        raise ValueError(
+            f"callbacks must be a list of keras.callbacks.Callback; got a single "
+            f"{type(callbacks).__name__} (wrap it in a list)."
+        )
+    if not isinstance(callbacks, (list, tuple)) or not all(
+        isinstance(c, keras.callbacks.Callback) for c in callbacks
+    ):
+        raise ValueError(
+            f"callbacks must be a list of keras.callbacks.Callback, got {callbacks!r}."
+        )
+    return list(callbacks)
 
 
 def search(
@@ -76,7 +114,10 @@ def search(
     The space is `zoo.tuning.hypermodel`'s (the family's knobs and the lectures' training
     hyperparameters); keyword arguments not listed below fix hyperparameters or builder knobs.
     keras-tuner clears the Keras session before every build, and so does the tuner after every
-    trial, so memory stays flat over a long search. A trial whose configuration the builder
+    trial, so memory stays flat over a long search. Before the first trial the arguments are
+    checked and ``train`` and ``validation`` are read once, every batch checked as
+    `zoo.training.fit` checks them (`ZooHyperModel.check_data`): bad data raise ``ValueError``
+    before anything is written. A trial whose configuration the builder
     rejects is recorded as failed (``keras_tuner.errors.FailedTrialError``) and the search goes
     on; ``max_consecutive_failed_trials`` failures in a row stop it (``RuntimeError``).
 
@@ -121,7 +162,7 @@ def search(
         ``result = search("mlp", train, test, tuner="random", max_trials=10, epochs=3,
         directory="tuning", optimizer="adam")``; ``print(result)``.
     """
-    check_choice("tuner", tuner, TUNERS)
+    check_name("tuner", tuner, TUNERS)
     max_trials = check_positive_int("max_trials", max_trials)
     epochs = check_positive_int("epochs", epochs)
     max_consecutive_failed_trials = check_positive_int(
@@ -129,8 +170,16 @@ def search(
     )
     if parallel_trials is not None:
         parallel_trials = check_positive_int("parallel_trials", parallel_trials)
-    if directory is None:
-        raise ValueError("directory must be a folder for keras-tuner's project, got None.")
+    if timeout is not None:
+        if parallel_trials is None:
+            raise ValueError("timeout applies to parallel_trials only; drop it or set both.")
+        timeout = check_number("timeout", timeout, low=0.0, low_open=True)
+    directory = _check_directory(directory)
+    if project_name is not None and (not isinstance(project_name, str) or not project_name):
+        raise ValueError(f"project_name must be a non-empty str or None, got {project_name!r}.")
+    overwrite = check_bool("overwrite", overwrite)
+    callbacks = _check_callbacks(callbacks)
+    check_choice("verbose", verbose, VERBOSITY)
     if input_shape is None:
         input_shape = input_shape_of(train)
     model = hypermodel(name, input_shape=input_shape, num_classes=num_classes, seed=seed, **fixed)
@@ -148,7 +197,7 @@ def search(
         "objective": objective,
         "max_trials": max_trials,
         "epochs": epochs,
-        "directory": os.path.abspath(os.fspath(directory)),
+        "directory": os.path.abspath(directory),
         "project_name": project_name,
         "seed": seed,
         "max_consecutive_failed_trials": max_consecutive_failed_trials,
@@ -164,6 +213,8 @@ def search(
                 "parallel_trials starts its own chief and workers; unset the KERASTUNER_* "
                 "environment variables (or drop parallel_trials to run as one of them)."
             )
+    model.check_data(train, validation)
+    if parallel_trials is not None:
         # Imported here: ``python -m zoo.tuning.parallel`` (each worker) imports the package
         # first, and runpy warns when the module it runs is already in sys.modules.
         from zoo.tuning import parallel
@@ -175,7 +226,7 @@ def search(
             validation=validation,
             count=parallel_trials,
             overwrite=overwrite,
-            callbacks=list(callbacks),
+            callbacks=callbacks,
             input_shape=input_shape,
             num_classes=num_classes,
             fixed=fixed,

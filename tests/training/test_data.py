@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import gzip
+import os
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -269,6 +271,46 @@ def test_cifar10_pickles_with_any_number_of_batches(tmp_path):
     np.testing.assert_allclose(x, expected, rtol=1e-6)
     _, test_y = collect(data.load("cifar10", "test", shuffle=False, source_dir=folder))
     assert list(test_y) == [5, 6, 7]
+
+
+class _Runs:
+    """Unpickles into ``function(*arguments)``: what a crafted CIFAR batch would run."""
+
+    def __init__(self, function, *arguments):
+        self.call = (function, arguments)
+
+    def __reduce__(self):
+        return self.call
+
+
+@pytest.mark.parametrize("runs", ["os.system", "builtins.exec"])
+def test_a_crafted_cifar_pickle_is_refused_before_it_runs(tmp_path, runs):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    marker = tmp_path / "marker"
+    payload = {
+        "os.system": _Runs(os.system, f"touch {marker}"),
+        "builtins.exec": _Runs(exec, f"open({str(marker)!r}, 'w').close()"),
+    }[runs]
+    (folder / "data_batch_1").write_bytes(pickle.dumps({b"data": payload, b"labels": [0]}))
+    refused = "posix.system" if runs == "os.system" else "builtins.exec"
+    with pytest.raises(
+        ValueError, match=rf"data_batch_1 is not a CIFAR python pickle \(refusing {refused}"
+    ):
+        data.load("cifar10", source_dir=tmp_path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("module", ["numpy.core.multiarray", "numpy._core.multiarray"])
+def test_cifar_pickles_as_numpy_1_or_2_wrote_them_load(tmp_path, module):
+    images = np.arange(2 * 32 * 32 * 3, dtype=np.uint32).astype(np.uint8).reshape(2, 32, 32, 3)
+    planes = images.transpose(0, 3, 1, 2).reshape(2, -1)
+    blob = pickle.dumps({b"data": planes, b"labels": [3, 4]}, protocol=3)
+    blob = re.sub(rb"numpy\._?core\.multiarray", module.encode(), blob)
+    (tmp_path / "data_batch_1").write_bytes(blob)
+    x, y = collect(data.load("cifar10", batch_size=2, shuffle=False, source_dir=tmp_path))
+    np.testing.assert_allclose(x, images / 255.0, rtol=1e-6)
+    assert list(y) == [3, 4]
 
 
 def test_cifar100_and_imdb_original_layouts(tmp_path):

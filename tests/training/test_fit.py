@@ -19,8 +19,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo.training import callbacks, data, fit, schedules
-from zoo.training import TrainingDiverged
+from zoo.training import TrainingDiverged, callbacks, data, fit, schedules
 
 from ..conftest import REPO
 

@@ -149,7 +149,7 @@ def test_safe_mode_refuses_a_saved_model_before_any_of_its_ops_run(tmp_path, mon
     monkeypatch.setattr(
         tf.saved_model, "load", lambda *a, **k: loads.append(a) or real_load(*a, **k)
     )
-    with pytest.raises(ValueError, match="Refusing to load the SavedModel.*safe_mode=False"):
+    with pytest.raises(ValueError, match=r"Refusing to load the SavedModel.*safe_mode=False"):
         zoo.load(path)
     assert loads == []
     (path / "saved_model.pb").write_bytes((path / "saved_model.pb").read_bytes()[:40])
