@@ -21,6 +21,7 @@ import warnings
 import zipfile
 
 from zoo.export import SERVING_ENDPOINT
+from zoo.validation import check_bool
 
 
 def _is_code_refusal(error: Exception) -> bool:
@@ -126,6 +127,10 @@ def load(path, *, safe_mode: bool = True, compile: bool = True):
     Example: ``model = zoo.load("lenet5.keras")``;
     ``zoo.load("artifacts/lenet5", safe_mode=False)`` for a SavedModel you exported yourself.
     """
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        raise TypeError(f"path must be a non-empty str or os.PathLike, got {path!r}.")
+    safe_mode = check_bool("safe_mode", safe_mode)
+    compile = check_bool("compile", compile)
     path = pathlib.Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No model at {str(path)!r}: the path does not exist.")

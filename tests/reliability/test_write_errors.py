@@ -208,6 +208,32 @@ CASES = [
         "is not a valid .keras file",
         setup=garbage_keras_file,
     ),
+    Case(
+        "load-safe-mode-not-bool",
+        lambda ws: zoo.load(ws / "model.keras", safe_mode="no"),
+        ValueError,
+        "safe_mode must be True or False, got 'no'",
+        setup=keras_file,
+    ),
+    Case(
+        "load-compile-not-bool",
+        lambda ws: zoo.load(ws / "model.keras", compile=None),
+        ValueError,
+        "compile must be True or False, got None",
+        setup=keras_file,
+    ),
+    Case(
+        "load-path-not-a-path",
+        lambda ws: zoo.load(3),
+        TypeError,
+        "path must be a non-empty str or os.PathLike, got 3",
+    ),
+    Case(
+        "load-empty-path",
+        lambda ws: zoo.load(""),
+        TypeError,
+        "path must be a non-empty str",
+    ),
     # 2. data lost: export replaces only what it wrote; one run per checkpoint folder
     Case(
         "export-over-a-users-file",
