@@ -28,12 +28,33 @@ import keras
 
 from zoo.layers import CReLU, Maxout, RReLU
 from zoo.layers.activations import LEAKY_RELU_SLOPE
-from zoo.validation import check_activation, check_divides
+from zoo.validation import (
+    check_activation,
+    check_bounded_int,
+    check_divides,
+    check_fits_in_memory,
+)
 
 ACTIVATIONS = ("relu", "elu", "leaky_relu", "prelu", "rrelu", "crelu", "maxout")
 
 # The entries of `ACTIVATIONS` whose output width differs from their input's.
 WIDTH_CHANGING = ("crelu", "maxout")
+
+# The most layers or blocks a depth knob (num_layers, num_residual_blocks) may stack: Keras
+# walks a functional graph recursively, and about 1000 layers deep it passes Python's
+# recursion limit; 100 keeps even an encoder-decoder with dropout (4 layers per step) below.
+MAX_REPEATS = 100
+
+
+def check_repeats(name: str, value, *, minimum: int = 1) -> int:
+    """``value`` as an int in [minimum, `MAX_REPEATS`]: how many layers or blocks to stack."""
+    return check_bounded_int(
+        name,
+        value,
+        minimum=minimum,
+        maximum=MAX_REPEATS,
+        why=" (deeper graphs pass Python's recursion limit when Keras walks them)",
+    )
 
 
 def check_activation_name(name: str, value, *, keep_width: bool = False) -> str:
@@ -186,6 +207,7 @@ def dense_stack(
     input_dropout: float = 0.0,
     dropout_name: str = "{name}_dropout",
     owner: str = "the network",
+    widths: str | None = None,
 ) -> keras.Model:
     """The model with the classic fully connected end: flatten, hidden layers, classifier.
 
@@ -196,17 +218,29 @@ def dense_stack(
         dropout: rate of the Dropout after each hidden layer (none at 0), named
             ``dropout_name.format(name=layer name, index=i)``, i counting the layers from 1.
         input_dropout: rate of a Dropout ``input_dropout`` on the flattened input.
-        owner: names the network in the error raised when the input size is free.
+        owner: names the network in the errors raised when the input size is free or a layer
+            too large for this machine's memory.
+        widths: the builder's argument that sets the hidden widths (e.g. ``"hidden_units"``),
+            named in that error; None where the architecture fixes them.
 
+    The flatten reads the feature maps channels-last whatever ``keras.config.image_data_format``
+    says. Each hidden layer's weights (inputs x units, a lower bound for maxout units) are
+    counted before it is built: one too large for this machine's memory is refused by name.
     Without the top (``spec.include_top=False``) the model ends at the last hidden layer.
     """
     if hidden or spec.include_top:
         first = hidden[0][0] if hidden else "predictions"
         require_fixed_size(spec, f"{owner}'s flatten before {first}")
-    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Flatten(data_format="channels_last", name="flatten")(x)
     if input_dropout:
         x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)
+    arguments = f"{widths} or input_shape" if widths else "input_shape"
     for index, (name, units) in enumerate(hidden, start=1):
+        check_fits_in_memory(
+            x.shape[-1] * units,
+            f"{owner}'s layer {name!r} ({x.shape[-1]:,} inputs x {units:,} units)",
+            arguments,
+        )
         x = layer(x, units, name=name)
         if dropout:
             x = keras.layers.Dropout(dropout, name=dropout_name.format(name=name, index=index))(x)

@@ -16,12 +16,14 @@ which it validates itself.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import difflib
 import fnmatch
 import functools
 import importlib
 import inspect
+import math
 import os
 import pkgutil
 import re
@@ -29,7 +31,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from zoo.models import _cards
-from zoo.validation import check_activation, check_bool, check_choice, check_positive_int
+from zoo.validation import (
+    check_activation,
+    check_bool,
+    check_choice,
+    check_fits_in_memory,
+    check_path,
+    check_positive_int,
+    check_shape,
+    check_string,
+)
 
 if TYPE_CHECKING:  # Keras loads with the first build, never with a card
     import keras
@@ -397,6 +408,8 @@ def list_models(pattern: str = "*", *, family: str | None = None, task: str | No
     The pattern reads like a name (`lookup_key`): ``"ResNet-1*"`` finds ``resnet18`` ...
     Example: ``zoo.list_models("lenet*")`` -> ``["lenet5"]``.
     """
+    if not isinstance(pattern, str):
+        raise ValueError(f"pattern must be a string such as 'resnet*', got {pattern!r}.")
     cards, _ = _view()
     plain, key = canonical(pattern), lookup_key(pattern)
     if task is not None:
@@ -419,31 +432,49 @@ def list_models(pattern: str = "*", *, family: str | None = None, task: str | No
 
 
 def _check_input_shape(info_: ModelInfo, input_shape) -> tuple:
+    """``input_shape`` checked for the model of ``info_`` (None: the paper's).
+
+    Convolutional models (those with a minimum size) need their paper's rank, e.g. (H, W, C),
+    known channels and a spatial size of at least the minimum; a shape that puts a small
+    channel count first, such as (3, 224, 224), is refused as channels-first.
+    """
     if input_shape is None:
         return info_.default_input_shape
-    if not isinstance(input_shape, (tuple, list)) or not all(
-        d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in input_shape
-    ):
-        raise ValueError(
-            f"input_shape must be a tuple of positive integers (None for a free dimension), "
-            f"got {input_shape!r}."
-        )
-    input_shape = tuple(input_shape)
+    input_shape = check_shape("input_shape", input_shape)
+    if info_.min_input_size is None:
+        return input_shape
     expected_rank = len(info_.default_input_shape)
-    # Convolutional models (they have a minimum size) need their paper's rank, e.g. (H, W, C).
-    if info_.min_input_size is not None and len(input_shape) != expected_rank:
+    if len(input_shape) != expected_rank:
         raise ValueError(
             f"input_shape must have {expected_rank} dimensions for {info_.name!r} "
             f"(e.g. {info_.default_input_shape}), got {input_shape!r}."
         )
-    if info_.min_input_size is not None:
-        spatial = input_shape[:-1]
-        if any(d is not None and d < info_.min_input_size for d in spatial):
-            size = "x".join([str(info_.min_input_size)] * len(spatial))
-            raise ValueError(
-                f"input_shape {input_shape!r} is too small for {info_.name!r}: "
-                f"the minimum spatial size is {size}."
-            )
+    *spatial, channels = input_shape
+    first = input_shape[0]
+    if (
+        expected_rank == 3
+        and first is not None
+        and first <= 4
+        and (channels is None or channels > 4)
+        and (first < info_.min_input_size or first == info_.default_input_shape[-1])
+    ):
+        raise ValueError(
+            f"input_shape {input_shape!r} looks channels-first (channels, height, width); the "
+            f"zoo builds channels-last (height, width, channels): for {info_.name!r} pass "
+            f"{(*input_shape[1:], first)!r}."
+        )
+    if channels is None:
+        raise ValueError(
+            f"input_shape {input_shape!r} leaves the channels (the last dimension) free, but "
+            f"the convolutions of {info_.name!r} need them known, e.g. "
+            f"{info_.default_input_shape}."
+        )
+    if any(d is not None and d < info_.min_input_size for d in spatial):
+        size = "x".join([str(info_.min_input_size)] * len(spatial))
+        raise ValueError(
+            f"input_shape {input_shape!r} is too small for {info_.name!r}: "
+            f"the minimum spatial size is {size}."
+        )
     return input_shape
 
 
@@ -469,7 +500,8 @@ def build(
     Args:
         model: registered name or alias, as users type it (`lookup_key`: any case, ``-`` or
             a space for ``_``, ``ResNet-18`` for ``resnet18``).
-        num_classes: size of the classifier (default: the architecture's, e.g. 10 for LeNet).
+        num_classes: size of the classifier (default: the architecture's, e.g. 10 for LeNet);
+            only with ``include_top=True``.
         input_shape: channels-last shape without the batch axis (default: the paper's).
         include_top: keep the classifier; ``False`` returns the feature extractor.
         pooling: ``None``, ``"avg"`` or ``"max"`` global pooling of the features; only with
@@ -481,19 +513,36 @@ def build(
         include_preprocessing: put ``Rescaling(1/255)`` inside image models, so pipelines feed
             raw 0-255 pixels whatever the backbone.
         **config: the architecture's own knobs (``zoo.info(model).config_arguments``).
-    """
-    from zoo.models._spec import BuildSpec  # Keras loads here, with the first build
 
+    Every argument is checked before anything is built (NumPy integers count as integers):
+    a bad one is a ValueError naming it, its value and what is allowed (a missing weights
+    file a FileNotFoundError). Sizes too large to build are refused by name as well: an input
+    of more than 2**31 - 1 values per example, a hidden or classifier Dense layer whose float32
+    weights exceed this machine's memory (checked before they are allocated), and, after the
+    builder, a build that ran out of memory or past Python's recursion limit, or a model whose
+    weights exceed the memory (JAX allocates lazily). The convolutional models need
+    ``keras.config.image_data_format() == "channels_last"``; the others build under either.
+    """
+    from zoo.models._spec import BuildSpec, require_channels_last  # Keras loads here
+
+    given = {"input_shape": input_shape, "num_classes": num_classes, **config}
     info_ = _resolve(model)
     builder = info_.builder  # imports the family module
     info_ = _REGISTERED.get(info_.name, info_)  # its card as the module registers it
+    if info_.min_input_size is not None:  # a convolutional model
+        require_channels_last(info_.name)
+    include_top = check_bool("include_top", include_top)
     if num_classes is None:
         num_classes = info_.default_num_classes
     elif info_.default_num_classes is None:
         raise ValueError(f"num_classes does not apply to {info_.name!r} (task {info_.task!r}).")
     else:
-        check_positive_int("num_classes", num_classes)
-    include_top = check_bool("include_top", include_top)
+        num_classes = check_positive_int("num_classes", num_classes)
+        if not include_top:
+            raise ValueError(
+                f"num_classes={num_classes} applies only with include_top=True (without its "
+                f"top {info_.name!r} has no classifier)."
+            )
     check_choice("pooling", pooling, (None, "avg", "max"))
     if include_top and pooling is not None:
         raise ValueError(
@@ -507,6 +556,7 @@ def build(
             f"Unknown argument {unknown[0]!r} for model {info_.name!r}; its own arguments are: "
             f"{', '.join(allowed) or 'none'}."
         )
+    path = None if weights is None else _weights_path(weights)
     spec = BuildSpec(
         model=info_.name,
         input_shape=_check_input_shape(info_, input_shape),
@@ -516,17 +566,64 @@ def build(
         classifier_activation=check_activation(
             "classifier_activation", classifier_activation, none="logits"
         ),
-        name=name or info_.name,
-        include_preprocessing=bool(include_preprocessing),
+        name=info_.name if name is None else check_string("name", name),
+        include_preprocessing=check_bool("include_preprocessing", include_preprocessing),
     )
-    built = builder(spec, **config)
-    if weights is not None:
-        _load_weights(built, weights)
+    shown = ", ".join(f"{key}={value!r}" for key, value in given.items() if value is not None)
+    built = _run_builder(
+        builder, spec, config, f"the sizes given ({shown})" if shown else "its default sizes"
+    )
+    if path is not None:
+        _load_weights(built, path, info_.name)
     return built
 
 
-def _load_weights(model: keras.Model, weights) -> None:
-    path = os.fspath(weights)
+# Out of memory, by class name (no backend is imported): Python's, TensorFlow's, torch's.
+_OUT_OF_MEMORY_ERRORS = {"MemoryError", "ResourceExhaustedError", "OutOfMemoryError"}
+# ... or a RuntimeError saying so (JAX's XlaRuntimeError, torch's CPU allocator).
+_OUT_OF_MEMORY_TEXT = ("resource_exhausted", "out of memory", "can't allocate memory")
+
+
+def _out_of_memory(error: Exception) -> bool:
+    if _OUT_OF_MEMORY_ERRORS & {cls.__name__ for cls in type(error).__mro__}:
+        return True
+    text = str(error).lower()
+    return isinstance(error, RuntimeError) and any(marker in text for marker in _OUT_OF_MEMORY_TEXT)
+
+
+def _run_builder(builder, spec: BuildSpec, config: dict, sizes: str) -> keras.Model:
+    """``builder(spec, **config)``, with the failures of a size or depth too large to build
+    (out of memory, past the recursion limit, weights beyond this machine's memory) as a
+    ValueError naming ``sizes``, the arguments given."""
+    try:
+        built = builder(spec, **config)
+    except RecursionError:
+        raise ValueError(
+            f"{spec.model!r} is too deep to build: Keras walks its graph past Python's "
+            f"recursion limit; reduce {sizes}."
+        ) from None
+    except Exception as error:
+        if not _out_of_memory(error):
+            raise
+        raise ValueError(
+            f"{spec.model!r} ran out of memory while allocating its weights "
+            f"({type(error).__name__}); reduce {sizes}."
+        ) from None
+    count = sum(math.prod(weight.shape) for weight in built.weights)
+    check_fits_in_memory(count, f"model {spec.model!r}", sizes)
+    return built
+
+
+def _weights_path(weights) -> str:
+    """``weights`` as the path of an existing, non-empty HDF5 file named ``*.weights.h5``."""
+    path = os.fspath(check_path("weights", weights))
+    if os.path.isdir(path):
+        raise ValueError(f"weights {path!r} is a directory, not a '.weights.h5' file.")
+    if path.endswith(".keras"):
+        raise ValueError(
+            f"weights {path!r} is a whole saved model, not a '.weights.h5' file: open it with "
+            f"zoo.load({path!r})."
+        )
     if not path.endswith(".weights.h5"):
         raise ValueError(
             f"weights must be None or the path of a '.weights.h5' file, got {path!r} "
@@ -534,9 +631,52 @@ def _load_weights(model: keras.Model, weights) -> None:
         )
     if not os.path.isfile(path):
         raise FileNotFoundError(f"weights file {path!r} does not exist.")
+    if os.path.getsize(path) == 0:
+        raise ValueError(f"weights file {path!r} is empty (0 bytes).")
+    import h5py
+
+    if not h5py.is_hdf5(path):
+        raise ValueError(f"weights file {path!r} is not HDF5, so not from model.save_weights.")
+    return path
+
+
+def _load_weights(model: keras.Model, path: str, name: str) -> None:
+    """Load ``path`` into ``model`` (registered as ``name``), first comparing the file's arrays
+    with the model's weights (Keras alone would load a file with extra layers, ignoring them)."""
+    import h5py
+
+    arrays = []
+
+    def collect(key, item):
+        if isinstance(item, h5py.Dataset) and not key.startswith("optimizer/"):
+            arrays.append(tuple(item.shape))
+
     try:
-        model.load_weights(path)
-    except ValueError as error:
+        with h5py.File(path, "r") as file:
+            file.visititems(collect)
+    except OSError as error:
         raise ValueError(
-            f"weights file {path!r} does not match model {model.name!r} as configured: {error}"
+            f"weights file {path!r} cannot be read (damaged or truncated?): {error}"
         ) from None
+    shapes = [tuple(weight.shape) for weight in model.weights]
+    problem = None
+    if sorted(shapes) != sorted(arrays):
+        missing = collections.Counter(shapes) - collections.Counter(arrays)
+        extra = collections.Counter(arrays) - collections.Counter(shapes)
+        first = next((w for w in model.weights if missing[tuple(w.shape)]), None)
+        problem = f"the file holds {len(arrays)} weight arrays, the model {len(shapes)}; " + (
+            f"the model's {first.path!r} has shape {tuple(first.shape)}, which no array in "
+            "the file has"
+            if first is not None
+            else f"the file has an array of shape {next(iter(extra))} that the model lacks"
+        )
+    else:
+        try:
+            model.load_weights(path)
+        except (ValueError, OSError) as error:
+            problem = str(error).strip().splitlines()[0]
+    if problem is not None:
+        raise ValueError(
+            f"weights file {path!r} does not fit model {name!r} as configured: "
+            f"{problem} (saved from another architecture or configuration?)."
+        )

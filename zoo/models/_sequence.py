@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from zoo.layers import PeepholeLSTM
+from zoo.models._blocks import check_repeats
 from zoo.models._spec import BuildSpec
 from zoo.validation import check_bool, check_choice, check_positive_int, check_rate
 
@@ -83,7 +84,7 @@ def recurrent_stack(
 
     Layers are named ``f"{prefix}{cell}{i}"`` (and ``f"{prefix}dropout{i}"``), i from 1.
     """
-    num_layers = check_positive_int("num_layers", num_layers)
+    num_layers = check_repeats("num_layers", num_layers)
     dropout = check_rate("dropout", dropout)
     layers = []
     for index in range(1, num_layers + 1):

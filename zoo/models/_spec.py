@@ -2,7 +2,8 @@
 
 `zoo.build` checks the keras.applications arguments once (num_classes, input_shape, include_top,
 pooling, classifier_activation, name) and hands them to the builder as one frozen object, so each
-builder only composes its own blocks and validates its own knobs.
+builder only composes its own blocks and validates its own knobs. `require_channels_last` refuses
+to build a model whose layers read ``keras.config.image_data_format()`` under channels_first.
 """
 
 from __future__ import annotations
@@ -10,6 +11,20 @@ from __future__ import annotations
 import dataclasses
 
 import keras
+
+from zoo.validation import check_fits_in_memory
+
+
+def require_channels_last(model: str) -> None:
+    """ValueError unless ``keras.config.image_data_format()`` is ``"channels_last"``: the
+    models whose layers read it (convolutions, pooling) are built channels-last only."""
+    data_format = keras.config.image_data_format()
+    if data_format != "channels_last":
+        raise ValueError(
+            f"zoo builds image models channels-last; keras.config.image_data_format() is "
+            f"{data_format!r} (set by keras.config.set_image_data_format or "
+            f"~/.keras/keras.json): set it to 'channels_last' to build {model!r}."
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,13 +47,23 @@ class BuildSpec:
         return inputs, x
 
     def classifier(self, x, name: str = "predictions"):
-        """The last Dense layer; computed in float32 so softmax is never rounded to 16 bits."""
+        """The last Dense layer; computed in float32 so softmax is never rounded to 16 bits.
+
+        Its weights are counted first: a ``num_classes`` too large for this machine's memory is
+        refused before they are allocated."""
+        check_fits_in_memory(
+            x.shape[-1] * self.num_classes,
+            f"the classifier {name!r} of {self.model!r} ({x.shape[-1]:,} features x "
+            f"{self.num_classes:,} classes)",
+            "num_classes",
+        )
         return keras.layers.Dense(
             self.num_classes, activation=self.classifier_activation, dtype="float32", name=name
         )(x)
 
     def pool(self, x):
-        """keras.applications' ``pooling`` on feature maps of any rank (no-op for None)."""
+        """keras.applications' ``pooling`` on feature maps of any rank (no-op for None), over the
+        spatial or time axes whatever ``keras.config.image_data_format()`` says."""
         if self.pooling is None or len(x.shape) <= 2:
             return x
         spatial = len(x.shape) - 2
@@ -54,7 +79,8 @@ class BuildSpec:
                 keras.layers.GlobalMaxPooling3D,
             ),
         }
-        return kinds[self.pooling][spatial - 1](name=f"{self.pooling}_pool")(x)
+        pool = kinds[self.pooling][spatial - 1]
+        return pool(data_format="channels_last", name=f"{self.pooling}_pool")(x)
 
     def model_from(self, inputs, outputs) -> keras.Model:
         return keras.Model(inputs, outputs, name=self.name)

@@ -72,7 +72,7 @@ def autoencoder(
         raise ValueError(f"input_shape must be fully known, got {spec.input_shape!r}.")
 
     encoder_input = keras.Input(spec.input_shape, name="encoder_input")
-    x = keras.layers.Flatten(name="flatten")(encoder_input)
+    x = keras.layers.Flatten(data_format="channels_last", name="flatten")(encoder_input)
     hidden_layer = hidden_dense(activation)
     for index, units in enumerate(sizes[:-1], start=1):
         x = hidden_layer(x, units, name=f"encoder_dense{index}")

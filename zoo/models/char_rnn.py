@@ -150,7 +150,7 @@ def char_rnn(
             lecture); an int learns an embedding of that size.
         cell: ``"simple_rnn"`` (the lecture's), ``"lstm"``, ``"gru"`` or ``"peephole_lstm"``.
         units: state size of every recurrent layer.
-        num_layers: recurrent layers stacked.
+        num_layers: recurrent layers stacked (at most 100).
         dropout: rate of the Dropout after every recurrent layer, in [0, 1).
 
     Input: ids of shape (T,) (T may be None). Output: (T, vocab_size) distributions, step t

@@ -67,4 +67,5 @@ def maxout_mlp(
         input_dropout=input_dropout,
         dropout_name="dropout{index}",
         owner="the maxout MLP",
+        widths="hidden_units",
     )

@@ -26,6 +26,7 @@ def _mlp(spec: BuildSpec, hidden_units, activation: str, dropout: float) -> kera
         dropout=dropout,
         dropout_name="dropout{index}",
         owner="the MLP",
+        widths="hidden_units",
     )
 
 

@@ -25,6 +25,7 @@ import inspect
 
 import keras
 
+from zoo.models._blocks import check_repeats
 from zoo.models._registry import register_variant
 from zoo.models._sequence import CELLS, SEQUENCE_TASKS, recurrent_layer, sequence_inputs
 from zoo.models._spec import BuildSpec
@@ -49,7 +50,8 @@ def sequence_model(
     Args:
         cell: ``"simple_rnn"``, ``"lstm"``, ``"gru"`` or ``"peephole_lstm"`` (set by the name).
         units: state size n of every recurrent layer.
-        num_layers: recurrent layers stacked; each but the last returns its whole sequence.
+        num_layers: recurrent layers stacked (at most 100); each but the last returns its
+            whole sequence.
         bidirectional: wrap every layer in `keras.layers.Bidirectional` (outputs concatenated).
         dropout: rate of the Dropout after every recurrent layer, in [0, 1).
         vocab_size: token ids 0..vocab_size-1, 0 being padding (masked), for input (T,).
@@ -66,7 +68,7 @@ def sequence_model(
     Example: ``zoo.build("gru", units=64, num_layers=2, task="sequence_tagging", num_classes=9)``.
     """
     units = check_positive_int("units", units)
-    num_layers = check_positive_int("num_layers", num_layers)
+    num_layers = check_repeats("num_layers", num_layers)
     bidirectional = check_bool("bidirectional", bidirectional)
     dropout = check_rate("dropout", dropout)
     check_choice("task", task, SEQUENCE_TASKS)

@@ -21,7 +21,7 @@ from zoo.models import _sequence as sequence
 from zoo.models._registry import register
 from zoo.models._sequence import PAD_ID, START_ID
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_choice, check_positive_int
+from zoo.validation import check_choice, check_positive_int, check_size
 
 PAPER_CONFIG = {
     "source_vocab_size": 160_000,
@@ -59,8 +59,8 @@ def seq2seq(
         source_vocab_size, target_vocab_size: ids 0..size-1, 0 being padding (>= 2).
         embedding_dim: size of both token embeddings.
         units: state size of every recurrent layer (encoder and decoder alike).
-        num_layers: recurrent layers in the encoder and in the decoder; decoder layer i starts
-            from the final states of encoder layer i.
+        num_layers: recurrent layers in the encoder and in the decoder (at most 100);
+            decoder layer i starts from the final states of encoder layer i.
         cell: ``"lstm"`` (the paper's), ``"gru"``, ``"simple_rnn"`` or ``"peephole_lstm"``.
         dropout: rate of the Dropout after every recurrent layer, in [0, 1).
         target_length: length of the decoder input and output, or ``None`` for any length.
@@ -76,7 +76,7 @@ def seq2seq(
     embedding_dim = check_positive_int("embedding_dim", embedding_dim)
     check_choice("cell", cell, tuple(sequence.CELLS))
     if target_length is not None:
-        target_length = check_positive_int("target_length", target_length)
+        target_length = check_size("target_length", target_length)
     sequence.check_token_input(spec, "source ids")
 
     source = keras.Input(spec.input_shape, dtype="int32", name="source")

@@ -20,7 +20,7 @@ from zoo.models import _sequence as sequence
 from zoo.models._registry import register
 from zoo.models._sequence import START_ID
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_choice, check_positive_int
+from zoo.validation import check_choice, check_positive_int, check_size
 
 
 def _backbone(name, config, spec: BuildSpec) -> keras.Model:
@@ -83,7 +83,7 @@ def show_and_tell(
         embedding_dim: size of the word embedding and of the projected image features (512
             in the paper).
         units: LSTM state size (512 in the paper).
-        num_layers: recurrent layers stacked.
+        num_layers: recurrent layers stacked (at most 100).
         cell: ``"lstm"`` (the paper's), ``"gru"``, ``"simple_rnn"`` or ``"peephole_lstm"``.
         dropout: rate of the Dropout after every recurrent layer, in [0, 1).
         max_length: caption length L of the decoder input and output.
@@ -97,7 +97,7 @@ def show_and_tell(
     """
     vocab_size = check_positive_int("vocab_size", vocab_size, minimum=2)
     embedding_dim = check_positive_int("embedding_dim", embedding_dim)
-    max_length = check_positive_int("max_length", max_length)
+    max_length = check_size("max_length", max_length)
     check_choice("cell", cell, tuple(sequence.CELLS))
     if not spec.include_top:
         raise ValueError(

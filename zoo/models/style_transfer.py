@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import keras
 
+from zoo.models._blocks import check_repeats
 from zoo.models._registry import register
 from zoo.models._spec import BuildSpec
-from zoo.validation import check_choice, check_number, check_positive_int, check_positive_int_list
+from zoo.validation import check_choice, check_number, check_positive_int_list
 
 JOHNSON_2016 = {
     "filters": (32, 64, 128),
@@ -82,7 +83,8 @@ def style_transfer_net(
     Args:
         filters: widths of the first convolution and of each stride-2 downsampling (the
             upsampling mirrors them); ``[32, 64, 128]`` in the paper.
-        num_residual_blocks: residual blocks at the lowest resolution (5 in the paper).
+        num_residual_blocks: residual blocks at the lowest resolution (5 in the paper; at
+            most 100).
         normalization: ``"instance"`` (default) or ``"batch"`` (the paper's).
         bn_momentum: momentum of the BatchNormalization moving statistics with
             ``normalization="batch"``, in [0, 1) (Keras' 0.99; 0.9 for short runs).
@@ -98,7 +100,7 @@ def style_transfer_net(
     filters = check_positive_int_list("filters", filters)
     if not filters:
         raise ValueError("filters must hold at least the first convolution's width, got [].")
-    num_residual_blocks = check_positive_int("num_residual_blocks", num_residual_blocks, minimum=0)
+    num_residual_blocks = check_repeats("num_residual_blocks", num_residual_blocks, minimum=0)
     check_choice("normalization", normalization, NORMALIZATIONS)
     bn_momentum = check_number("bn_momentum", bn_momentum, low=0.0, high=1.0, high_open=True)
     if normalization != "batch" and bn_momentum != 0.99:

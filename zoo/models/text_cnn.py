@@ -17,7 +17,7 @@ import keras
 from zoo.layers import MaskedMaxOverTime, PaddingMask
 from zoo.models._registry import register
 from zoo.models._sequence import check_token_input
-from zoo.models._spec import BuildSpec
+from zoo.models._spec import BuildSpec, require_channels_last
 from zoo.validation import check_number, check_positive_int, check_positive_int_list, check_rate
 
 
@@ -70,6 +70,7 @@ def text_cnn(
     if max_norm is not None:
         max_norm = check_number("max_norm", max_norm, low=0.0, low_open=True)
     check_token_input(spec)
+    require_channels_last(spec.model)  # its convolutions and max-over-time pool read the setting
 
     inputs, tokens = spec.inputs(dtype="int32")
     mask = PaddingMask(name="padding_mask")(tokens)

@@ -157,7 +157,7 @@ def test_bad_weights_argument(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         zoo.build("mlp", weights=tmp_path / "missing.weights.h5")
     zoo.build("mlp", hidden_units=[16]).save_weights(tmp_path / "other.weights.h5")
-    with pytest.raises(ValueError, match="does not match model"):
+    with pytest.raises(ValueError, match="does not fit model 'mlp' as configured"):
         zoo.build("mlp", hidden_units=[32], weights=tmp_path / "other.weights.h5")
 
 
