@@ -21,7 +21,13 @@ from zoo.training import callbacks as callbacks_lib
 from zoo.training import data as data_lib
 from zoo.training import recipe
 from zoo.training.checks import check_dataset, checked_batches, data_error
-from zoo.validation import check_choice, check_positive_int
+from zoo.validation import (
+    check_callbacks,
+    check_choice,
+    check_path,
+    check_positive_int,
+    check_verbose,
+)
 
 MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
 HISTORY_FILE = "history.csv"
@@ -73,7 +79,20 @@ def _mixed_policy(mixed_precision) -> str | None:
         return None
     if mixed_precision is True:
         return "mixed_float16" if _has_gpu() else "mixed_bfloat16"
-    return check_choice("mixed_precision", mixed_precision, (True, False, *MIXED_POLICIES))
+    if not isinstance(mixed_precision, str):  # 1 == True would pass check_choice
+        raise ValueError(
+            f"mixed_precision must be True, False, 'mixed_float16' or 'mixed_bfloat16'; got "
+            f"{mixed_precision!r}."
+        )
+    return check_choice("mixed_precision", mixed_precision, MIXED_POLICIES)
+
+
+def _check_folder(name: str, value):
+    """``value`` as the path of a folder (existing or to be created), or None."""
+    folder = check_path(name, value, none=True)
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise ValueError(f"{name} {str(value)!r} exists and is not a directory.")
+    return folder
 
 
 def _has_gpu() -> bool:
@@ -316,7 +335,12 @@ def fit(
         validation_data = validation
     validation = validation_data
     epochs = check_positive_int("epochs", epochs)
-    user_callbacks = list(callbacks)
+    user_callbacks = check_callbacks("callbacks", callbacks)
+    verbose = check_verbose("verbose", verbose)
+    if jit_compile != "auto" and not isinstance(jit_compile, bool):
+        raise ValueError(f"jit_compile must be 'auto', True or False; got {jit_compile!r}.")
+    checkpoint_dir = _check_folder("checkpoint_dir", checkpoint_dir)
+    tensorboard_dir = _check_folder("tensorboard_dir", tensorboard_dir)
     steps = recipe.steps_per_epoch(train)
     schedule = recipe.run_schedule(
         schedule,

@@ -46,7 +46,8 @@ def make_optimizer(
         return name
     check_choice("optimizer", name, OPTIMIZERS)
     if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        check_number("learning_rate", learning_rate, low=0.0, low_open=True)
+        # a float, as Keras requires (a NumPy float is refused by its optimizers)
+        learning_rate = check_number("learning_rate", learning_rate, low=0.0, low_open=True)
     momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
     decay = check_number("weight_decay", weight_decay, low=0.0) or None
     if name in ("sgd", "momentum", "nesterov"):

@@ -23,15 +23,13 @@ from zoo.tuning.hypermodel import hypermodel
 from zoo.tuning.tuners import TUNERS, SearchResult, input_shape_of, run_search
 from zoo.validation import (
     check_bool,
-    check_choice,
+    check_callbacks,
     check_name,
     check_number,
     check_path,
     check_positive_int,
+    check_verbose,
 )
-
-VERBOSITY = (0, 1, 2, "auto")
-"""The values of ``verbose`` (Keras' and keras-tuner's progress output)."""
 
 
 def _check_strategy(distribution_strategy):
@@ -69,21 +67,6 @@ def _check_directory(directory):
             "(a file)."
         )
     return folder
-
-
-def _check_callbacks(callbacks) -> list:
-    if isinstance(callbacks, keras.callbacks.Callback):
-        raise ValueError(
-            f"callbacks must be a list of keras.callbacks.Callback; got a single "
-            f"{type(callbacks).__name__} (wrap it in a list)."
-        )
-    if not isinstance(callbacks, (list, tuple)) or not all(
-        isinstance(c, keras.callbacks.Callback) for c in callbacks
-    ):
-        raise ValueError(
-            f"callbacks must be a list of keras.callbacks.Callback, got {callbacks!r}."
-        )
-    return list(callbacks)
 
 
 def search(
@@ -178,8 +161,8 @@ def search(
     if project_name is not None and (not isinstance(project_name, str) or not project_name):
         raise ValueError(f"project_name must be a non-empty str or None, got {project_name!r}.")
     overwrite = check_bool("overwrite", overwrite)
-    callbacks = _check_callbacks(callbacks)
-    check_choice("verbose", verbose, VERBOSITY)
+    callbacks = check_callbacks("callbacks", callbacks)
+    check_verbose("verbose", verbose)
     if input_shape is None:
         input_shape = input_shape_of(train)
     model = hypermodel(name, input_shape=input_shape, num_classes=num_classes, seed=seed, **fixed)

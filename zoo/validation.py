@@ -261,3 +261,33 @@ def check_keras_object(name: str, value, kind: str):
             f"{name} must be None or a Keras {kind}: a name such as "
             f"{example.get(kind, 'tanh')!r}, a config dict or an object; got {value!r}."
         ) from None
+
+
+VERBOSITY = ("auto", 0, 1, 2)
+"""The values of ``verbose`` in Keras' ``fit`` and keras-tuner's ``search``."""
+
+
+def check_verbose(name: str, value):
+    """``value`` if it is one of `VERBOSITY` (a bool is refused: ``True == 1``)."""
+    if isinstance(value, (bool, np.bool_)) or value not in VERBOSITY:
+        raise ValueError(f"{name} must be one of 'auto', 0, 1, 2; got {value!r}.")
+    return value
+
+
+def check_callbacks(name: str, value) -> list:
+    """``value`` as a list of ``keras.callbacks.Callback`` (None: none); a single callback is
+    refused with a hint, so it is not mistaken for a list."""
+    import keras
+
+    if value is None:
+        return []
+    if isinstance(value, keras.callbacks.Callback):
+        raise ValueError(
+            f"{name} must be a list of keras.callbacks.Callback; got a single "
+            f"{type(value).__name__} (wrap it in a list)."
+        )
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(c, keras.callbacks.Callback) for c in value
+    ):
+        raise ValueError(f"{name} must be a list of keras.callbacks.Callback, got {value!r}.")
+    return list(value)

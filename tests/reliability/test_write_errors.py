@@ -16,6 +16,7 @@ import resource
 import signal
 
 import keras
+import numpy as np
 import pytest
 
 import zoo
@@ -132,6 +133,14 @@ def internal_error(ws: pathlib.Path):
         zoo_command("summary", "mlp")
     finally:
         zoo.summary = original
+
+
+def fit_with(argument: str, value):
+    def call(ws: pathlib.Path):
+        x, y = digits_like()
+        return fit(tiny_classifier(), batches(x, y), epochs=1, **{"verbose": 0, argument: value})
+
+    return call
 
 
 LONG = "n" * 256  # one byte past NAME_MAX
@@ -301,6 +310,22 @@ CASES = [
         "is in use by another run",
         setup=in_use_checkpoint,
     ),
+    # 5. fit's arguments
+    *[
+        Case(f"fit-{argument}-{label}", fit_with(argument, value), ValueError, phrase, setup)
+        for argument, label, value, phrase, setup in [
+            ("jit_compile", "int", 1, "jit_compile must be 'auto', True or False; got 1", None),
+            ("mixed_precision", "int", 1, "mixed_precision must be True, False", None),
+            ("checkpoint_dir", "int", 3, "checkpoint_dir must be a path", None),
+            ("checkpoint_dir", "empty", "", "checkpoint_dir must be a path", None),
+            ("checkpoint_dir", "file", "model.keras", "exists and is not a directory", keras_file),
+            ("tensorboard_dir", "int", 3, "tensorboard_dir must be a path", None),
+            ("callbacks", "single", keras.callbacks.TerminateOnNaN(), "wrap it in a list", None),
+            ("callbacks", "not-callbacks", [3], "must be a list of keras.callbacks.Callback", None),
+            ("verbose", "five", 5, "verbose must be one of 'auto', 0, 1, 2; got 5", None),
+            ("verbose", "bool", True, "verbose must be one of 'auto', 0, 1, 2; got True", None),
+        ]
+    ],
     # 3. the command line: one line for every failure, with its exit status
     Case(
         "cli-tune-resume-and-overwrite",
@@ -439,3 +464,17 @@ def test_ctrl_c_exits_130_in_one_line_and_the_same_command_resumes(tmp_path):
     )
     assert resumed.returncode == 0, resumed.stderr
     assert f"resumed at epoch {done + 1} of {done + 1}" in resumed.stdout
+
+
+def test_numpy_numbers_are_fit_arguments_like_python_ones():
+    x, y = digits_like()
+    history = fit(
+        tiny_classifier(),
+        batches(x, y),
+        epochs=np.int64(2),
+        learning_rate=np.float32(0.05),
+        warmup_steps=np.int64(1),
+        momentum=np.float64(0.5),
+        verbose=0,
+    )
+    assert len(history.history["loss"]) == 2
