@@ -27,7 +27,7 @@ import pathlib
 import keras
 import numpy as np
 
-from zoo.validation import check_number, check_positive_int
+from zoo.validation import check_image_path, check_number, check_positive_int
 
 LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
@@ -264,7 +264,7 @@ class LRFinder(keras.callbacks.Callback):
         axes.set_ylabel("loss")
         axes.legend()
         figure.tight_layout()
-        figure.savefig(path)
+        figure.savefig(check_image_path("path", path))
         return path
 
 

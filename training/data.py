@@ -122,6 +122,7 @@ def image_dataset_for(model: str, task: str, dataset: str, *, purpose: str = "tr
         raise ValueError(
             f"{model!r} is a {task} model; only image classifiers {purpose} on the image data sets."
         )
+    check_name("--dataset", dataset, tuple(DATASETS))
     dataset_spec = spec(dataset)
     if dataset_spec.kind != "image":
         images = ", ".join(n for n, s in DATASETS.items() if s.kind == "image")

@@ -34,7 +34,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.validation import check_choice, check_number, check_positive_int
+from zoo.validation import check_choice, check_image_path, check_number, check_positive_int
 
 LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 ExponentialDecay = keras.optimizers.schedules.ExponentialDecay
@@ -491,5 +491,5 @@ def plot(schedule, num_steps: int, path, *, title: str | None = None):
     axes.set_title(title or type(schedule).__name__)
     axes.grid(True, alpha=0.3)
     figure.tight_layout()
-    figure.savefig(path)
+    figure.savefig(check_image_path("path", path))
     return path

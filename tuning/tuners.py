@@ -46,7 +46,7 @@ import keras_tuner
 from keras_tuner.src import utils as keras_tuner_utils
 from keras_tuner.src.distribute import utils as distribute_utils
 
-from zoo.validation import check_choice
+from zoo.validation import check_choice, check_image_path
 
 if TYPE_CHECKING:
     from zoo.tuning.hypermodel import ZooHyperModel
@@ -440,7 +440,7 @@ class SearchResult:
         if done:
             axes.legend()
         figure.tight_layout()
-        figure.savefig(path)
+        figure.savefig(check_image_path("path", path))
         return path
 
     def table(self, limit: int | None = None) -> str:

@@ -725,6 +725,10 @@ def _schedule(args) -> None:
         raise UsageError(f"--steps must be an integer >= 1, got {args.steps}.")
     if args.every is not None and args.every < 1:
         raise UsageError(f"--every must be an integer >= 1, got {args.every}.")
+    if args.plot:
+        from zoo.validation import check_image_path
+
+        check_image_path("--plot", args.plot)
     parameters = dict(_parameter(text) for text in args.param)
     schedule = schedules.get(
         args.name,

@@ -291,3 +291,26 @@ def check_callbacks(name: str, value) -> list:
     ):
         raise ValueError(f"{name} must be a list of keras.callbacks.Callback, got {value!r}.")
     return list(value)
+
+
+IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".webp", ".eps", ".tif", ".tiff")
+"""The image files the plots write (matplotlib picks the format from the suffix)."""
+
+
+def check_image_path(name: str, value):
+    """``value`` as the path of an image file to write: a known suffix (matplotlib would
+    otherwise add ``.png`` to a name without one, or write into an unexpected format), not a
+    directory, in an existing folder."""
+    path = check_path(name, value)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ValueError(
+            f"{name} must be an image file ending in {', '.join(IMAGE_SUFFIXES)}; got "
+            f"{str(value)!r}."
+        )
+    if path.is_dir():
+        raise ValueError(f"{name} {str(value)!r} is a directory, not an image file.")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"{name} {str(value)!r}: the folder {str(path.parent)!r} does not exist."
+        )
+    return path

@@ -376,6 +376,25 @@ CASES = [
         setup=in_use_checkpoint,
     ),
     Case(
+        "cli-schedule-plot-without-suffix",
+        lambda ws: zoo_command("schedule", "cosine", "--steps", "10", "--plot", ws / "curve"),
+        CommandFailed,
+        "--plot must be an image file ending in .png",
+    ),
+    Case(
+        "cli-schedule-plot-into-a-folder",
+        lambda ws: zoo_command("schedule", "cosine", "--steps", "10", "--plot", ws / "d.png"),
+        CommandFailed,
+        "is a directory, not an image file",
+        setup=lambda ws: (ws / "d.png").mkdir(),
+    ),
+    Case(
+        "cli-train-dataset-misspelt",
+        lambda ws: zoo_command("train", "lenet5", "--dataset", "minst"),
+        CommandFailed,
+        "--dataset must be one of 'digits'",
+    ),
+    Case(
         "cli-export-verification-failed",
         failing_verification,
         CommandFailed,

@@ -88,7 +88,7 @@ ERROR_ROWS = [
         (("train", "mnist_cnnn"), "Did you mean 'mnist_cnn'?"),
         (("train", "lenet5", "--epochs", "0"), "epochs must be an integer >= 1, got 0"),
         (("train", "lenet5", "--epochs", "many"), "invalid int value: 'many'"),
-        (("train", "lenet5", "--dataset", "imagenet"), "name must be one of 'digits'"),
+        (("train", "lenet5", "--dataset", "imagenet"), "--dataset must be one of 'digits'"),
         (("list", "--task", "detection"), "task must be one of"),
         (("summary", "lenet5", "--input-shape", "8,8,1"), "too small for 'lenet5'"),
         (("tune", "lstm"), "only image classifiers tune"),
