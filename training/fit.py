@@ -79,12 +79,11 @@ def _mixed_policy(mixed_precision) -> str | None:
         return None
     if mixed_precision is True:
         return "mixed_float16" if _has_gpu() else "mixed_bfloat16"
+    allowed = (True, False, *MIXED_POLICIES)
     if not isinstance(mixed_precision, str):  # 1 == True would pass check_choice
-        raise ValueError(
-            f"mixed_precision must be True, False, 'mixed_float16' or 'mixed_bfloat16'; got "
-            f"{mixed_precision!r}."
-        )
-    return check_choice("mixed_precision", mixed_precision, MIXED_POLICIES)
+        shown = ", ".join(map(repr, allowed))
+        raise ValueError(f"mixed_precision must be one of {shown}; got {mixed_precision!r}.")
+    return check_choice("mixed_precision", mixed_precision, allowed)
 
 
 def _check_folder(name: str, value):

@@ -263,14 +263,14 @@ def check_keras_object(name: str, value, kind: str):
         ) from None
 
 
-VERBOSITY = ("auto", 0, 1, 2)
+VERBOSITY = (0, 1, 2, "auto")
 """The values of ``verbose`` in Keras' ``fit`` and keras-tuner's ``search``."""
 
 
 def check_verbose(name: str, value):
     """``value`` if it is one of `VERBOSITY` (a bool is refused: ``True == 1``)."""
     if isinstance(value, (bool, np.bool_)) or value not in VERBOSITY:
-        raise ValueError(f"{name} must be one of 'auto', 0, 1, 2; got {value!r}.")
+        raise ValueError(f"{name} must be one of 0, 1, 2, 'auto'; got {value!r}.")
     return value
 
 

@@ -315,15 +315,15 @@ CASES = [
         Case(f"fit-{argument}-{label}", fit_with(argument, value), ValueError, phrase, setup)
         for argument, label, value, phrase, setup in [
             ("jit_compile", "int", 1, "jit_compile must be 'auto', True or False; got 1", None),
-            ("mixed_precision", "int", 1, "mixed_precision must be True, False", None),
+            ("mixed_precision", "int", 1, "mixed_precision must be one of True, False", None),
             ("checkpoint_dir", "int", 3, "checkpoint_dir must be a path", None),
             ("checkpoint_dir", "empty", "", "checkpoint_dir must be a path", None),
             ("checkpoint_dir", "file", "model.keras", "exists and is not a directory", keras_file),
             ("tensorboard_dir", "int", 3, "tensorboard_dir must be a path", None),
             ("callbacks", "single", keras.callbacks.TerminateOnNaN(), "wrap it in a list", None),
             ("callbacks", "not-callbacks", [3], "must be a list of keras.callbacks.Callback", None),
-            ("verbose", "five", 5, "verbose must be one of 'auto', 0, 1, 2; got 5", None),
-            ("verbose", "bool", True, "verbose must be one of 'auto', 0, 1, 2; got True", None),
+            ("verbose", "five", 5, "verbose must be one of 0, 1, 2, 'auto'; got 5", None),
+            ("verbose", "bool", True, "verbose must be one of 0, 1, 2, 'auto'; got True", None),
         ]
     ],
     # 3. the command line: one line for every failure, with its exit status
