@@ -1035,8 +1035,6 @@ def main(argv=None) -> int:
             traceback.print_exc()
         _report(prog, RuntimeError(_interrupted(args)))
         return EXIT_INTERRUPTED
-    except SystemExit:
-        raise
     except Exception as error:  # every failure becomes one line
         if debug:
             traceback.print_exc()
