@@ -30,7 +30,7 @@ import keras
 from keras import ops
 
 from zoo.layers import activations as lecture_activations
-from zoo.validation import check_bool, check_keras_object, check_size
+from zoo.validation import check_bool, check_keras_object, check_keras_objects, check_size
 
 SUPPORTED_ACTIVATIONS = (
     "linear",
@@ -128,22 +128,16 @@ class ExplicitDense(keras.layers.Layer):
         self.activation_name = _activation_name(activation)
         self.activation = _forward_activation(self.activation_name)
         self.use_bias = check_bool("use_bias", use_bias)
-        self.kernel_initializer = check_keras_object(
-            "kernel_initializer", kernel_initializer, "initializer"
+        objects = check_keras_objects(
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
         )
-        self.bias_initializer = check_keras_object(
-            "bias_initializer", bias_initializer, "initializer"
-        )
-        self.kernel_regularizer = check_keras_object(
-            "kernel_regularizer", kernel_regularizer, "regularizer"
-        )
-        self.bias_regularizer = check_keras_object(
-            "bias_regularizer", bias_regularizer, "regularizer"
-        )
-        self.kernel_constraint = check_keras_object(
-            "kernel_constraint", kernel_constraint, "constraint"
-        )
-        self.bias_constraint = check_keras_object("bias_constraint", bias_constraint, "constraint")
+        for name, value in objects.items():
+            setattr(self, name, value)
         self.input_spec = keras.InputSpec(min_ndim=2)
         self.supports_masking = True
         self._in_layer_call = 0  # > 0 while Layer.__call__ runs (see `forward`)

@@ -7,7 +7,7 @@ import numbers
 import keras
 from keras import ops
 
-from zoo.validation import check_bool, check_keras_object, check_size
+from zoo.validation import check_bool, check_keras_objects, check_size
 
 
 def _normalize_axis(axis: int, rank: int, name: str = "axis") -> int:
@@ -149,22 +149,16 @@ class MaxoutDense(keras.layers.Layer):
                 f"size, got units={units!r} and num_pieces={num_pieces!r}."
             )
         self.use_bias = check_bool("use_bias", use_bias)
-        self.kernel_initializer = check_keras_object(
-            "kernel_initializer", kernel_initializer, "initializer"
+        objects = check_keras_objects(
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
         )
-        self.bias_initializer = check_keras_object(
-            "bias_initializer", bias_initializer, "initializer"
-        )
-        self.kernel_regularizer = check_keras_object(
-            "kernel_regularizer", kernel_regularizer, "regularizer"
-        )
-        self.bias_regularizer = check_keras_object(
-            "bias_regularizer", bias_regularizer, "regularizer"
-        )
-        self.kernel_constraint = check_keras_object(
-            "kernel_constraint", kernel_constraint, "constraint"
-        )
-        self.bias_constraint = check_keras_object("bias_constraint", bias_constraint, "constraint")
+        for name, value in objects.items():
+            setattr(self, name, value)
         self.input_spec = keras.layers.InputSpec(min_ndim=2)
         self.supports_masking = True
 

@@ -32,6 +32,7 @@ from zoo.validation import (
     check_bool,
     check_bounded_int,
     check_keras_object,
+    check_keras_objects,
     check_rate,
     check_seed,
 )
@@ -65,15 +66,6 @@ def _check_rates(dropout, recurrent_dropout):
     dropout = check_rate("dropout", dropout)
     recurrent_dropout = check_rate("recurrent_dropout", recurrent_dropout)
     return dropout, recurrent_dropout
-
-
-def _check_keras_objects(arguments: dict) -> dict:
-    """The cell's activations, initializers, regularizers and constraints, each checked by name."""
-    kinds = ("activation", "initializer", "regularizer", "constraint")
-    return {
-        name: check_keras_object(name, value, next(k for k in kinds if name.endswith(k)))
-        for name, value in arguments.items()
-    }
 
 
 @keras.saving.register_keras_serializable(package="lecture_zoo")
@@ -127,27 +119,23 @@ class PeepholeLSTMCell(keras.layers.LSTMCell):
             "units", units, maximum=(2**31 - 1) // 4, why=" (the 4 gates are 4 * units wide, int32)"
         )
         dropout, recurrent_dropout = _check_rates(dropout, recurrent_dropout)
-        objects = _check_keras_objects(
-            {
-                "activation": activation,
-                "recurrent_activation": recurrent_activation,
-                "kernel_initializer": kernel_initializer,
-                "recurrent_initializer": recurrent_initializer,
-                "bias_initializer": bias_initializer,
-                "kernel_regularizer": kernel_regularizer,
-                "recurrent_regularizer": recurrent_regularizer,
-                "bias_regularizer": bias_regularizer,
-                "kernel_constraint": kernel_constraint,
-                "recurrent_constraint": recurrent_constraint,
-                "bias_constraint": bias_constraint,
-            }
+        objects = check_keras_objects(
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
         )
-        peephole = _check_keras_objects(
-            {
-                "peephole_initializer": peephole_initializer,
-                "peephole_regularizer": peephole_regularizer,
-                "peephole_constraint": peephole_constraint,
-            }
+        peephole = check_keras_objects(
+            peephole_initializer=peephole_initializer,
+            peephole_regularizer=peephole_regularizer,
+            peephole_constraint=peephole_constraint,
         )
         kwargs.pop("implementation", None)
         super().__init__(

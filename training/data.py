@@ -55,6 +55,7 @@ import numpy as np
 from zoo.validation import (
     check_bool,
     check_bounded_int,
+    check_folder,
     check_name,
     check_number,
     check_path,
@@ -376,13 +377,7 @@ def source_folder(name: str, source_dir=None) -> pathlib.Path | None:
     """Where ``name``'s original files are read from: ``source_dir``, else the data set's folder
     in ``$ZOO_SOURCE_DIR``, else ``None`` (tensorflow-datasets)."""
     if source_dir is not None:
-        folder = check_path("source_dir", source_dir)
-        if not folder.is_dir():
-            found = "a file" if folder.exists() else "no such folder"
-            raise ValueError(
-                f"source_dir must be an existing folder, got {str(source_dir)!r} ({found})."
-            )
-        return folder
+        return check_folder("source_dir", source_dir, what="an existing folder", exists=True)
     root = os.environ.get(SOURCE_DIR_ENV)
     return _folder_in_root(name, pathlib.Path(root)) if root else None
 

@@ -24,7 +24,7 @@ from zoo.training.checks import check_dataset, checked_batches, data_error
 from zoo.validation import (
     check_callbacks,
     check_choice,
-    check_path,
+    check_folder,
     check_positive_int,
     check_verbose,
 )
@@ -84,14 +84,6 @@ def _mixed_policy(mixed_precision) -> str | None:
         shown = ", ".join(map(repr, allowed))
         raise ValueError(f"mixed_precision must be one of {shown}; got {mixed_precision!r}.")
     return check_choice("mixed_precision", mixed_precision, allowed)
-
-
-def _check_folder(name: str, value):
-    """``value`` as the path of a folder (existing or to be created), or None."""
-    folder = check_path(name, value, none=True)
-    if folder is not None and folder.exists() and not folder.is_dir():
-        raise ValueError(f"{name} {str(value)!r} exists and is not a directory.")
-    return folder
 
 
 def _has_gpu() -> bool:
@@ -338,8 +330,8 @@ def fit(
     verbose = check_verbose("verbose", verbose)
     if jit_compile != "auto" and not isinstance(jit_compile, bool):
         raise ValueError(f"jit_compile must be 'auto', True or False; got {jit_compile!r}.")
-    checkpoint_dir = _check_folder("checkpoint_dir", checkpoint_dir)
-    tensorboard_dir = _check_folder("tensorboard_dir", tensorboard_dir)
+    checkpoint_dir = check_folder("checkpoint_dir", checkpoint_dir, none=True)
+    tensorboard_dir = check_folder("tensorboard_dir", tensorboard_dir, none=True)
     steps = recipe.steps_per_epoch(train)
     schedule = recipe.run_schedule(
         schedule,

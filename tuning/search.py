@@ -24,9 +24,9 @@ from zoo.tuning.tuners import TUNERS, SearchResult, input_shape_of, run_search
 from zoo.validation import (
     check_bool,
     check_callbacks,
+    check_folder,
     check_name,
     check_number,
-    check_path,
     check_positive_int,
     check_verbose,
 )
@@ -54,19 +54,6 @@ def _check_strategy(distribution_strategy):
             f"{distribution_strategy!r}."
         )
     return distribution_strategy, None
-
-
-def _check_directory(directory):
-    """``directory`` as a folder path for keras-tuner's project (created if absent)."""
-    if directory is None:
-        raise ValueError("directory must be a folder for keras-tuner's project, got None.")
-    folder = check_path("directory", directory)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(
-            f"directory must be a folder for keras-tuner's project, got {str(directory)!r} "
-            "(a file)."
-        )
-    return folder
 
 
 def search(
@@ -157,7 +144,7 @@ def search(
         if parallel_trials is None:
             raise ValueError("timeout applies to parallel_trials only; drop it or set both.")
         timeout = check_number("timeout", timeout, low=0.0, low_open=True)
-    directory = _check_directory(directory)
+    directory = check_folder("directory", directory, what="a folder for keras-tuner's project")
     if project_name is not None and (not isinstance(project_name, str) or not project_name):
         raise ValueError(f"project_name must be a non-empty str or None, got {project_name!r}.")
     overwrite = check_bool("overwrite", overwrite)

@@ -263,6 +263,27 @@ def check_keras_object(name: str, value, kind: str):
         ) from None
 
 
+def check_keras_objects(**arguments) -> dict:
+    """`check_keras_object` for each keyword, the kind read off its name's ending
+    (``kernel_initializer``, ``bias_regularizer``, ``recurrent_activation``, ...)."""
+    kinds = ("activation", "initializer", "regularizer", "constraint")
+    return {
+        name: check_keras_object(name, value, next(k for k in kinds if name.endswith(k)))
+        for name, value in arguments.items()
+    }
+
+
+def check_folder(name: str, value, *, what: str = "a folder", none: bool = False, exists=False):
+    """``value`` as the ``pathlib.Path`` of a folder (`check_path`): one that is there, or, unless
+    ``exists``, one that is not there yet (to be created); never a file. ``what`` says what
+    the folder is for in the message; ``None`` passes through where ``none`` allows."""
+    folder = check_path(name, value, none=none)
+    if folder is None or folder.is_dir() or not (exists or folder.exists()):
+        return folder
+    found = "exists and is not a directory (a file)" if folder.exists() else "does not exist"
+    raise ValueError(f"{name} must be {what}, got {str(value)!r}, which {found}.")
+
+
 VERBOSITY = (0, 1, 2, "auto")
 """The values of ``verbose`` in Keras' ``fit`` and keras-tuner's ``search``."""
 
