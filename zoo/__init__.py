@@ -27,6 +27,7 @@ _PUBLIC = {
     "ModelInfo": "zoo.models._registry",
     "Profile": "zoo.profile",
     "build": "zoo.models._registry",
+    "feature_info": "zoo.models._registry",
     "info": "zoo.models._registry",
     "list_models": "zoo.models._registry",
     "load": "zoo.loading",

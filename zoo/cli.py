@@ -127,6 +127,11 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
     )
     listing.add_argument("--family", help="only this family (e.g. resnet)")
     listing.add_argument("--task", help="only this task (e.g. image_classification)")
+    listing.add_argument(
+        "--features-only",
+        action="store_true",
+        help="only the models with feature stages (zoo.build(NAME, features_only=True))",
+    )
     fmt = listing.add_mutually_exclusive_group()
     fmt.add_argument("--markdown", action="store_true", help="the README's model table")
     fmt.add_argument("--json", action="store_true", help="every matching card as JSON")
@@ -135,7 +140,13 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         "info", help="show a model's card", epilog="example: zoo info ResNet-50"
     )
     about.add_argument("name", help="a model name or alias, any case ('VGG-16' finds vgg_d)")
-    about.add_argument("--json", action="store_true", help="the card as JSON")
+    shown = about.add_mutually_exclusive_group()
+    shown.add_argument("--json", action="store_true", help="the card as JSON")
+    shown.add_argument(
+        "--stages",
+        action="store_true",
+        help="the feature stages as a markdown table (the README's stage tables)",
+    )
 
     train = commands.add_parser(
         "train",
@@ -371,7 +382,10 @@ def _shape(text: str) -> tuple[int, ...]:
 def _list(args) -> None:
     import zoo
 
-    names = zoo.list_models(args.pattern, family=args.family, task=args.task)
+    features = True if args.features_only else None
+    names = zoo.list_models(
+        args.pattern, family=args.family, task=args.task, features_only=features
+    )
     if args.markdown:
         from zoo.profile import markdown_table
 
@@ -392,6 +406,11 @@ def _info(args) -> None:
     if args.json:
         print(json.dumps(card, indent=2))
         return
+    if args.stages:
+        from zoo.models._cards import stage_table  # no Keras: the card holds the stages
+
+        print(stage_table(card["name"], zoo.feature_info(card["name"]).to_list()))
+        return
     for key, value in card.items():
         print(f"{key:20s} {_readable(key, value)}")
 
@@ -409,6 +428,8 @@ def _readable(key: str, value) -> str:
         return f"{value:,}"
     if key == "macs":
         return human_units(value)
+    if key == "stages":
+        return ", ".join(f"{s['layer']} {s['channels']}@/{s['reduction']}" for s in value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)

@@ -49,7 +49,9 @@ import keras
 
 from zoo.layers import ExplicitDense, LocalResponseNormalization, MaxoutDense, PeepholeLSTMCell
 from zoo.models._cards import human_units  # here for the profile's users; no Keras needed there
-from zoo.models._registry import build
+from zoo.models._features import model_stages, stages
+from zoo.models._registry import build, info
+from zoo.models._stages import FeatureStages
 
 _L = keras.layers
 _CONV = (_L.Conv1D, _L.Conv2D, _L.Conv3D)
@@ -88,6 +90,7 @@ class ProfileRow:
     output_shape: tuple | None
     params: int
     macs: int
+    stage: int | None = None  # the feature stage this layer's output ends (`zoo.feature_info`)
 
     def to_dict(self) -> dict:
         return {
@@ -96,6 +99,7 @@ class ProfileRow:
             "output_shape": _shape_to_list(self.output_shape),
             "params": self.params,
             "macs": self.macs,
+            "stage": self.stage,
         }
 
 
@@ -108,6 +112,7 @@ class Profile:
     total_params: int
     trainable_params: int
     total_macs: int
+    stages: FeatureStages = dataclasses.field(default_factory=FeatureStages)  # marked on rows
 
     @property
     def non_trainable_params(self) -> int:
@@ -122,22 +127,33 @@ class Profile:
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
             "total_macs": self.total_macs,
+            "stages": self.stages.to_list(),
         }
 
     def __str__(self) -> str:
-        header = ("Layer (type)", "Output shape", "Params", "MACs")
+        """The table; a model with feature stages gets a last column marking the layer that
+        ends each stage: ``1 (/4)`` is stage 1, at a quarter of the input's resolution."""
+        header = ("Layer (type)", "Output shape", "Params", "MACs", "Stage")
+        reductions = {stage.index: stage.reduction for stage in self.stages}
         body = [
-            (f"{r.name} ({r.type})", _format_shape(r.output_shape), f"{r.params:,}", f"{r.macs:,}")
+            (
+                f"{r.name} ({r.type})",
+                _format_shape(r.output_shape),
+                f"{r.params:,}",
+                f"{r.macs:,}",
+                "" if r.stage is None else f"{r.stage} (/{reductions[r.stage]})",
+            )
             for r in self.rows
         ]
-        widths = [max(len(line[i]) for line in [header, *body]) for i in range(4)]
+        columns = 5 if self.stages else 4
+        widths = [max(len(line[i]) for line in [header, *body]) for i in range(columns)]
 
         def line(cells):
             left = [cells[i].ljust(widths[i]) for i in range(2)]
-            right = [cells[i].rjust(widths[i]) for i in range(2, 4)]
-            return "  ".join(left + right).rstrip()
+            right = [cells[i].rjust(widths[i]) for i in range(2, columns)]
+            return "  ".join(left + right)
 
-        rule = "-" * (sum(widths) + 2 * 3)
+        rule = "-" * (sum(widths) + 2 * (columns - 1))
         return "\n".join(
             [
                 f'Model: "{self.model_name}"',
@@ -179,11 +195,15 @@ def markdown_table(names) -> str:
     return "\n".join([MARKDOWN_HEADER, *(markdown_row(info(name)) for name in names)])
 
 
-def _measure(name: str) -> tuple[int, int]:
-    """Parameters and MACs of a registered model at its default configuration (one build)."""
+def _measure(name: str) -> tuple[int, int, FeatureStages]:
+    """Parameters, MACs and feature stages (none without ``features``) of a registered model
+    at its default configuration (one build, and one without the top for the stages)."""
     profile = summary(name)
+    found = FeatureStages()
+    if info(name).features:
+        found = stages(build(name, include_top=False))
     keras.backend.clear_session()  # the recording process only: one model after another
-    return profile.total_params, profile.total_macs
+    return profile.total_params, profile.total_macs, found
 
 
 def write_cards(argv=None) -> int:
@@ -249,13 +269,37 @@ def summary(name_or_model, *, input_shape=None) -> Profile:
     rest = _new_params(model.weights, seen)
     if rest:  # weights of the model itself, outside any layer
         rows.append(ProfileRow("(other weights)", type(model).__name__, None, rest, 0))
+    found = _stages_of(model)
     return Profile(
         model_name=model.name,
-        rows=tuple(rows),
+        rows=tuple(_mark_stages(rows, found)),
         total_params=sum(row.params for row in rows),
         trainable_params=_new_params(model.trainable_weights, set()),
         total_macs=sum(row.macs for row in rows),
+        stages=found,
     )
+
+
+def _stages_of(model) -> FeatureStages:
+    """``model``'s feature stages (`zoo.feature_info`); none for a model that has no single
+    image input or no functional graph to read them from."""
+    try:
+        return model_stages(model)
+    except (ValueError, AttributeError):
+        return FeatureStages()
+
+
+def _mark_stages(rows, found: FeatureStages) -> list[ProfileRow]:
+    """``rows`` with each stage's last layer marked: the stage's layer, or for a nested model
+    (ResNet-1202's chunks) the last row of its walk."""
+    ends = {}
+    for stage in found:
+        inner = [i for i, row in enumerate(rows) if row.name.startswith(f"{stage.layer}/")]
+        named = [i for i, row in enumerate(rows) if row.name == stage.layer]
+        ends[(named or inner)[-1]] = stage.index
+    return [
+        dataclasses.replace(row, stage=ends[i]) if i in ends else row for i, row in enumerate(rows)
+    ]
 
 
 # ---------------------------------------------------------------------------- the graph walk

@@ -43,6 +43,20 @@ def test_list_prints_every_model():
     assert {"lenet5", "mlp", "mnist_cnn", "softmax_regression"} <= set(listed)
 
 
+def test_feature_stages_from_the_command_line():
+    listed = run_zoo("list", "--features-only")
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == zoo.list_models(
+        features_only=True
+    )
+    table = run_zoo("info", "ResNet-50", "--stages")
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[-1] == "| 4 | `conv5_block3_out` | 2048 | 32 |"
+    refused = run_zoo("info", "lstm", "--stages")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and "'lstm' has no feature stages" in refused.stderr
+
+
 def test_info_of_an_alias_as_text_and_json():
     text = run_zoo("info", "LeNet-5")
     assert text.returncode == 0, text.stderr
@@ -54,6 +68,8 @@ def test_info_of_an_alias_as_text_and_json():
         ("num_params", "61,706"),
         ("macs", "422.8K"),
         ("config_arguments", "activation, subsampling"),
+        ("features", "True"),
+        ("stages", "c1_act 6@/1, c3_act 16@/2, s4 16@/4"),
     ]:
         assert re.search(rf"^{key}\s+{re.escape(value)}$", text.stdout, re.M), (key, text.stdout)
     assert "[" not in text.stdout and "None" not in text.stdout  # no Python reprs
@@ -72,8 +88,16 @@ def test_version():
 def test_train_one_epoch_and_export(tmp_path):
     saved = tmp_path / "lenet5.keras"
     result = run_zoo(
-        "train", "lenet5", "--epochs", "1", "--batch-size", "64", "--export", str(tmp_path / "m"),
-        "--output", str(saved),
+        "train",
+        "lenet5",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "64",
+        "--export",
+        str(tmp_path / "m"),
+        "--output",
+        str(saved),
     )
     assert result.returncode == 0, result.stderr
     assert re.search(r"^test accuracy: 0\.\d{4}$", result.stdout, re.M)

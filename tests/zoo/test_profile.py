@@ -304,11 +304,12 @@ def test_text_table_and_dict():
     text = str(profile)
     lines = text.splitlines()
     header = next(line for line in lines if line.startswith("Layer (type)"))
-    for column in ("Output shape", "Params", "MACs"):
+    for column in ("Output shape", "Params", "MACs", "Stage"):
         assert column in header
     table = lines[lines.index(header) + 2 : lines.index(header) + 2 + len(profile.rows)]
     assert {len(line) for line in [header, *table]} == {len(header)}  # right-aligned numbers
-    assert any("(None, 32, 32, 10)" in line and line.endswith("768,000") for line in table)
+    # The convolution ends the only stage (at the input's resolution: reduction 1).
+    assert any("(None, 32, 32, 10)" in line and line.endswith("768,000  0 (/1)") for line in table)
     assert "Total params: 760" in text
     assert "Trainable params: 760" in text
     assert "Total MACs: 768,000 (768.0K)" in text

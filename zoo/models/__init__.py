@@ -9,6 +9,8 @@ new family is one new file. The modules with an underscore are infrastructure:
   (public as ``zoo.build`` and friends);
 - ``_cards``: the recorded cards (``cards.json``: every model's card, parameter count and MACs),
   so `info` and `list_models` import neither Keras nor the families (only `build` does);
+- ``_stages`` and ``_features``: the feature pyramid (``features_only``, `feature_info`): its
+  records, and the stages read off a built model's graph;
 - ``_spec``: `BuildSpec`, the keras.applications arguments every builder receives, checked once;
 - ``_blocks``: the activation table, conv + BN + activation, and the classic and modern tops;
 - ``_sequence``: the recurrent toolkit of the sequence families.
@@ -17,6 +19,14 @@ The layers the builders use that Keras lacks live in `zoo.layers`; nothing here 
 `zoo.training` or `zoo.tuning`.
 """
 
-from zoo.models._registry import TASKS, ModelInfo, build, info, list_models, register
+from zoo.models._registry import (
+    TASKS,
+    ModelInfo,
+    build,
+    feature_info,
+    info,
+    list_models,
+    register,
+)
 
-__all__ = ["TASKS", "ModelInfo", "build", "info", "list_models", "register"]
+__all__ = ["TASKS", "ModelInfo", "build", "feature_info", "info", "list_models", "register"]

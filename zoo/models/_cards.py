@@ -3,8 +3,9 @@
 ``cards.json`` (next to this module, shipped in the package) holds, for every model the family
 modules register, its card (``zoo.info(name).to_dict()``: name, aliases, family, task, paper,
 year, default input, minimum size, classes, description, knobs) plus the family module that
-registers it, and two measured numbers at the default configuration: ``num_params``
-(``model.count_params()``) and ``macs`` (`zoo.summary`'s ``total_macs``). `zoo.info`,
+registers it, and what is measured at the default configuration: ``num_params``
+(``model.count_params()``), ``macs`` (`zoo.summary`'s ``total_macs``) and, for the models with
+``features``, the ``stages`` of their feature pyramid (`zoo.feature_info`). `zoo.info`,
 `zoo.list_models`, ``zoo list [--json]``, ``zoo info`` and the README's table read them from
 here, so they import neither Keras nor the family modules, build nothing and change no global
 state (dtype policy, distribution, layer-name counters); only `zoo.build` imports a builder.
@@ -48,6 +49,8 @@ FIELDS = (
     "num_params",
     "macs",
     "config_arguments",
+    "features",
+    "stages",
     "module",
 )
 
@@ -92,3 +95,16 @@ def human_units(count: int) -> str:
         if abs(count) >= factor:
             return f"{count / factor:.1f}{unit}"
     return str(count)
+
+
+def stage_table(name: str, stages: list[dict]) -> str:
+    """The markdown table of a model's feature stages (``zoo info NAME --stages``, the README's
+    stage tables): index, layer, channels, reduction, from their records."""
+    lines = [
+        f"| `{name}` stage | layer | channels | reduction |",
+        "| ---: | --- | ---: | ---: |",
+    ]
+    lines += [
+        f"| {s['index']} | `{s['layer']}` | {s['channels']} | {s['reduction']} |" for s in stages
+    ]
+    return "\n".join(lines)

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from zoo.models import _cards
+from zoo.models._stages import FeatureInfo, FeatureStages, check_out_indices
 from zoo.validation import (
     check_activation,
     check_bool,
@@ -79,7 +80,10 @@ class ModelInfo:
     call counts its parameters with one build at the default configuration (no
     ``clear_session``) and leaves ``macs`` ``None`` (``zoo.summary(name).total_macs`` computes
     it). ``config_arguments`` are the builder's own knobs (``**config`` of `build`);
-    ``builder`` imports the family module on first use.
+    ``builder`` imports the family module on first use. ``features`` says whether
+    ``build(name, features_only=True)`` applies; ``stages`` are its default configuration's
+    feature stages (`zoo.feature_info`), recorded like the counts (and, for a model registered
+    at run time, found by one build on its first `feature_info` call).
     """
 
     name: str
@@ -95,6 +99,8 @@ class ModelInfo:
     num_params: int | None = None
     macs: int | None = None
     config_arguments: tuple[str, ...] = ()
+    features: bool = False
+    stages: FeatureStages = dataclasses.field(default_factory=FeatureStages)
     module: str = dataclasses.field(default="", repr=False)  # the registering module
 
     @classmethod
@@ -103,6 +109,7 @@ class ModelInfo:
         values = dict(record)
         for key in ("aliases", "default_input_shape", "config_arguments"):
             values[key] = tuple(values[key])
+        values["stages"] = FeatureStages(FeatureInfo(**stage) for stage in values["stages"])
         return cls(**values)
 
     @property
@@ -133,6 +140,8 @@ class ModelInfo:
             "num_params": self.num_params,
             "macs": self.macs,
             "config_arguments": list(self.config_arguments),
+            "features": self.features,
+            "stages": self.stages.to_list(),
         }
 
     def record(self) -> dict:
@@ -214,8 +223,12 @@ def register(
     default_input_shape: tuple[int, ...],
     min_input_size: int | None = None,
     default_num_classes: int | None = None,
+    features: bool = False,
 ):
     """Decorator registering a builder ``fn(spec: BuildSpec, *, knob=default, ...)``.
+
+    ``features=True`` declares an image network with spatial stages: ``build(name,
+    features_only=True)`` then returns its feature pyramid (`zoo.models._features`).
 
     The builder's docstring's first line becomes ``ModelInfo.description``. A name or alias
     whose `lookup_key` is already taken (``vgg_16`` next to ``vgg16``) is refused. The family
@@ -257,6 +270,8 @@ def register(
             num_params=recorded.num_params if recorded else None,
             macs=recorded.macs if recorded else None,
             config_arguments=_keyword_only(builder),
+            features=check_bool("features", features),
+            stages=recorded.stages if recorded and features else FeatureStages(),
             module=builder.__module__,
         )
         _BUILDERS[name] = builder
@@ -333,11 +348,16 @@ def family_cards() -> dict[str, ModelInfo]:
     return {name: card for name, card in sorted(_REGISTERED.items()) if card.module in modules}
 
 
+# The fields of a card that need a build: measured, and compared with a build by the tests.
+MEASURED = ("num_params", "macs", "stages")
+
+
 def record_cards(measure, names=None, *, fields_only: bool = False) -> dict[str, dict]:
     """The `zoo.models._cards` records of every family model: its card from the family module,
-    and ``num_params`` and ``macs`` from ``measure(name) -> (num_params, macs)`` for the models
-    in ``names`` (default: all), from the recorded cards for the others (or for all, with
-    ``fields_only``). ``python -m zoo.profile --write-cards`` writes them."""
+    and ``num_params``, ``macs`` and ``stages`` from ``measure(name) -> (num_params, macs,
+    stages)`` for the models in ``names`` (default: all), from the recorded cards for the
+    others (or for all, with ``fields_only``). ``python -m zoo.profile --write-cards`` writes
+    them."""
     cards = family_cards()
     recorded = recorded_cards()
     measured = set(cards) if names is None else {_resolve(n).name for n in names}
@@ -345,18 +365,22 @@ def record_cards(measure, names=None, *, fields_only: bool = False) -> dict[str,
     for name, card in cards.items():
         record = card.record()
         if fields_only or name not in measured:
-            if name not in recorded:
-                raise ValueError(f"{name!r} has no recorded counts yet: measure it.")
-            record["num_params"], record["macs"] = recorded[name].num_params, recorded[name].macs
+            if name not in recorded or (card.features and not recorded[name].stages):
+                raise ValueError(f"{name!r} has no recorded counts or stages yet: measure it.")
+            old = recorded[name].record()
+            record.update({key: old[key] for key in MEASURED})
+            if not card.features:
+                record["stages"] = []
         else:
-            record["num_params"], record["macs"] = (int(n) for n in measure(name))
+            num_params, macs, stages = measure(name)
+            record.update(num_params=int(num_params), macs=int(macs), stages=stages.to_list())
         records[name] = record
     return records
 
 
 def stale_cards() -> list[str]:
-    """What differs between the recorded cards and the family modules' cards (counts aside:
-    those need a build), one line each; empty when ``cards.json`` is current."""
+    """What differs between the recorded cards and the family modules' cards (the `MEASURED`
+    fields aside: they need a build), one line each; empty when ``cards.json`` is current."""
     cards, recorded = family_cards(), recorded_cards()
     problems = [f"{n}: registered, not recorded" for n in sorted(set(cards) - set(recorded))]
     problems += [f"{n}: recorded, not registered" for n in sorted(set(recorded) - set(cards))]
@@ -365,8 +389,10 @@ def stale_cards() -> list[str]:
         problems += [
             f"{name}: {key} is {new[key]!r}, recorded {old[key]!r}"
             for key in new
-            if key not in ("num_params", "macs") and old[key] != new[key]
+            if key not in MEASURED and old[key] != new[key]
         ]
+        if cards[name].features and not recorded[name].stages:
+            problems.append(f"{name}: supports features_only, but no stages are recorded")
     return problems
 
 
@@ -402,11 +428,18 @@ def info(name: str) -> ModelInfo:
     return card
 
 
-def list_models(pattern: str = "*", *, family: str | None = None, task: str | None = None):
+def list_models(
+    pattern: str = "*",
+    *,
+    family: str | None = None,
+    task: str | None = None,
+    features_only: bool | None = None,
+):
     """Sorted canonical names whose name or an alias matches the fnmatch ``pattern``.
 
     The pattern reads like a name (`lookup_key`): ``"ResNet-1*"`` finds ``resnet18`` ...
-    Example: ``zoo.list_models("lenet*")`` -> ``["lenet5"]``.
+    ``features_only=True`` keeps the models ``build(name, features_only=True)`` accepts
+    (``False`` the others). Example: ``zoo.list_models("lenet*")`` -> ``["lenet5"]``.
     """
     if not isinstance(pattern, str):
         raise ValueError(f"pattern must be a string such as 'resnet*', got {pattern!r}.")
@@ -417,11 +450,15 @@ def list_models(pattern: str = "*", *, family: str | None = None, task: str | No
     if family is not None:
         families = sorted({m.family for m in cards.values()})
         check_choice("family", family, families)
+    if features_only is not None:
+        features_only = check_bool("features_only", features_only)
     selected = []
     for info_ in cards.values():
         if family is not None and info_.family != family:
             continue
         if task is not None and info_.task != task:
+            continue
+        if features_only is not None and info_.features != features_only:
             continue
         if any(
             fnmatch.fnmatchcase(n, plain) or fnmatch.fnmatchcase(lookup_key(n), key)
@@ -429,6 +466,38 @@ def list_models(pattern: str = "*", *, family: str | None = None, task: str | No
         ):
             selected.append(info_.name)
     return sorted(selected)
+
+
+def feature_info(name_or_model) -> FeatureStages:
+    """The feature stages of a registered model (by name: all its stages, from its card; no
+    build) or of a built ``keras.Model`` (the stages its outputs end, read off its graph).
+
+    Each record has the stage's ``index``, the ``layer`` whose output is its feature map, its
+    ``channels`` and its ``reduction`` (cumulative stride); the result also answers timm's
+    ``.channels()`` and ``.reduction()``. See `zoo.models._features` for how stages are found.
+
+    Example: ``zoo.feature_info("resnet50").reduction()`` -> ``(2, 4, 8, 16, 32)``.
+    """
+    global _VIEW
+    if not isinstance(name_or_model, str):
+        from zoo.models import _features  # Keras loads here
+
+        return _features.model_stages(name_or_model)
+    card = _resolve(name_or_model)
+    if not card.features:
+        supported = ", ".join(list_models(features_only=True))
+        raise ValueError(
+            f"{card.name!r} has no feature stages (task {card.task!r}); the models with "
+            f"features_only are: {supported}."
+        )
+    if not card.stages:  # registered at run time: found by one build
+        from zoo.models import _features
+
+        stages = _features.stages(build(card.name, include_top=False))
+        card = dataclasses.replace(card, stages=stages)
+        _REGISTERED[card.name] = card
+        _VIEW = None
+    return card.stages
 
 
 def _check_input_shape(info_: ModelInfo, input_shape) -> tuple:
@@ -490,6 +559,8 @@ def build(
     weights: str | os.PathLike | None = None,
     name: str | None = None,
     include_preprocessing: bool = False,
+    features_only: bool = False,
+    out_indices=None,
     **config,
 ) -> keras.Model:
     """Build a registered architecture by name, with keras.applications semantics.
@@ -508,10 +579,20 @@ def build(
             ``include_top=False``.
         classifier_activation: activation of the last layer; ``None`` returns logits.
         weights: ``None`` or the path of a ``.weights.h5`` file saved from the same
-            configuration (nothing is ever downloaded).
+            configuration (nothing is ever downloaded). Without the top
+            (``include_top=False`` or ``features_only``) the file may also be the full
+            model's: the top's arrays are left out.
         name: the Keras model's name (default: the canonical model name).
         include_preprocessing: put ``Rescaling(1/255)`` inside image models, so pipelines feed
             raw 0-255 pixels whatever the backbone.
+        features_only: return the feature pyramid instead (models with
+            ``zoo.info(model).features``, `list_models(features_only=True)`): a model from the
+            input to the feature map at the end of each stage, one output per stage, in the
+            order of ``out_indices`` (`feature_info`). It is the network without its top, so
+            ``num_classes``, ``pooling`` and ``classifier_activation`` do not apply.
+        out_indices: with ``features_only``, the stages to return (None: all); a negative
+            index counts from the last stage. One out of range, repeated or not an integer is
+            a ValueError listing the valid range.
         **config: the architecture's own knobs (``zoo.info(model).config_arguments``).
 
     Every argument is checked before anything is built (NumPy integers count as integers):
@@ -532,6 +613,12 @@ def build(
     if info_.min_input_size is not None:  # a convolutional model
         require_channels_last(info_.name)
     include_top = check_bool("include_top", include_top)
+    features_only = check_bool("features_only", features_only)
+    if features_only:
+        _check_features_only(info_, num_classes, pooling, classifier_activation, out_indices)
+        include_top = False
+    elif out_indices is not None:
+        raise ValueError(f"out_indices={out_indices!r} applies only with features_only=True.")
     if num_classes is None:
         num_classes = info_.default_num_classes
     elif info_.default_num_classes is None:
@@ -574,8 +661,35 @@ def build(
         builder, spec, config, f"the sizes given ({shown})" if shown else "its default sizes"
     )
     if path is not None:
-        _load_weights(built, path, info_.name)
+        _load_weights(built, path, info_.name, subset=not include_top)
+    if features_only:
+        from zoo.models import _features
+
+        return _features.feature_model(built, out_indices, model=info_.name, name=spec.name)
     return built
+
+
+def _check_features_only(info_, num_classes, pooling, classifier_activation, out_indices):
+    """The arguments that do not go with ``features_only=True``, refused by name; and
+    ``out_indices`` against the recorded stages (before anything is built)."""
+    if not info_.features:
+        raise ValueError(
+            f"features_only=True needs an image network with spatial stages; {info_.name!r} "
+            f"(task {info_.task!r}) has none. Those that have: "
+            f"{', '.join(list_models(features_only=True))}."
+        )
+    for argument, value, default in (
+        ("num_classes", num_classes, None),
+        ("pooling", pooling, None),
+        ("classifier_activation", classifier_activation, "softmax"),
+    ):
+        if value != default:
+            raise ValueError(
+                f"{argument}={value!r} applies to the model's top, which features_only=True "
+                "leaves out (it returns the feature maps of the stages)."
+            )
+    if info_.stages:
+        check_out_indices(out_indices, len(info_.stages), info_.name)
 
 
 # Out of memory, by class name (no backend is imported): Python's, TensorFlow's, torch's.
@@ -640,9 +754,12 @@ def _weights_path(weights) -> str:
     return path
 
 
-def _load_weights(model: keras.Model, path: str, name: str) -> None:
+def _load_weights(model: keras.Model, path: str, name: str, *, subset: bool = False) -> None:
     """Load ``path`` into ``model`` (registered as ``name``), first comparing the file's arrays
-    with the model's weights (Keras alone would load a file with extra layers, ignoring them)."""
+    with the model's weights (Keras alone would load a file with extra layers, ignoring them).
+    With ``subset`` (a model without its top loading a full model's file) the file may hold
+    more: Keras matches layers by their order within each layer type, and the top's layers
+    come after the backbone's."""
     import h5py
 
     arrays = []
@@ -660,8 +777,8 @@ def _load_weights(model: keras.Model, path: str, name: str) -> None:
         ) from None
     shapes = [tuple(weight.shape) for weight in model.weights]
     problem = None
-    if sorted(shapes) != sorted(arrays):
-        missing = collections.Counter(shapes) - collections.Counter(arrays)
+    missing = collections.Counter(shapes) - collections.Counter(arrays)
+    if missing or (not subset and sorted(shapes) != sorted(arrays)):
         extra = collections.Counter(arrays) - collections.Counter(shapes)
         first = next((w for w in model.weights if missing[tuple(w.shape)]), None)
         problem = f"the file holds {len(arrays)} weight arrays, the model {len(shapes)}; " + (

@@ -44,6 +44,7 @@ _FC_LAYERS = (("fc6", 4096), ("fc7", 4096))
     year=2012,
     default_input_shape=(227, 227, 3),
     min_input_size=67,
+    features=True,
     default_num_classes=1000,
 )
 def alexnet(

@@ -35,6 +35,7 @@ CONV_LAYERS = ((32, 8, 4), (64, 4, 2), (64, 3, 1))  # (filters, kernel, stride),
     year=2015,
     default_input_shape=(84, 84, 4),
     min_input_size=36,
+    features=True,
 )
 def dqn(spec: BuildSpec, *, num_actions: int = 18, activation: str = "relu") -> keras.Model:
     """DQN: three convolutions, a 512-unit layer, one linear Q-value per action.

@@ -157,6 +157,7 @@ def _auxiliary_head(spec: BuildSpec, x, activation: str, name: str):
     year=2014,
     default_input_shape=(224, 224, 3),
     min_input_size=32,
+    features=True,
     default_num_classes=1000,
 )
 def googlenet(
@@ -280,6 +281,7 @@ INCEPTION_V3_MODULES = (
     year=2016,
     default_input_shape=(299, 299, 3),
     min_input_size=75,
+    features=True,
     default_num_classes=1000,
 )
 def inception_v3(

@@ -30,6 +30,7 @@ _SUBSAMPLING = {"avg": keras.layers.AveragePooling2D, "max": keras.layers.MaxPoo
     year=1998,
     default_input_shape=(32, 32, 1),
     min_input_size=16,
+    features=True,
     default_num_classes=10,
 )
 def lenet5(spec: BuildSpec, *, activation: str = "tanh", subsampling: str = "avg") -> keras.Model:

@@ -23,6 +23,7 @@ from zoo.validation import check_rate
     year=2015,
     default_input_shape=(28, 28, 1),
     min_input_size=4,
+    features=True,
     default_num_classes=10,
 )
 def mnist_cnn(spec: BuildSpec, *, activation: str = "relu", dropout: float = 0.0) -> keras.Model:

@@ -76,6 +76,7 @@ def _depthwise_separable(x, filters, stride, depth_multiplier, activation, bn_mo
     year=2017,
     default_input_shape=(224, 224, 3),
     min_input_size=32,
+    features=True,
     default_num_classes=1000,
 )
 def mobilenet(

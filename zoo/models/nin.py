@@ -43,6 +43,7 @@ _POOLS = {"max": keras.layers.MaxPooling2D, "avg": keras.layers.AveragePooling2D
     year=2014,
     default_input_shape=(32, 32, 3),
     min_input_size=4,
+    features=True,
     default_num_classes=10,
 )
 def nin(spec: BuildSpec, *, activation: str = "relu", dropout: float = 0.5) -> keras.Model:

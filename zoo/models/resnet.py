@@ -203,5 +203,6 @@ for _cifar, _depths in ((False, IMAGENET_DEPTHS), (True, CIFAR_DEPTHS)):
             year=2016,
             default_input_shape=(32, 32, 3) if _cifar else (224, 224, 3),
             min_input_size=4 if _cifar else 32,
+            features=True,
             default_num_classes=10 if _cifar else 1000,
         )

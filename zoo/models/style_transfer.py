@@ -68,6 +68,7 @@ def _residual_block(x, filters, kernel_size, norm, name):
     year=2016,
     default_input_shape=(256, 256, 3),
     min_input_size=4,
+    features=True,
 )
 def style_transfer_net(
     spec: BuildSpec,

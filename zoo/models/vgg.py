@@ -156,5 +156,6 @@ for _name, _aliases, _configuration, _depth in _VARIANTS:
         year=2015,
         default_input_shape=(224, 224, 3),
         min_input_size=32,
+        features=True,
         default_num_classes=1000,
     )

@@ -67,6 +67,7 @@ def _downsampling_block(x, block, filters, pre_activation, activation, bn_moment
     year=2017,
     default_input_shape=(299, 299, 3),
     min_input_size=71,
+    features=True,
     default_num_classes=1000,
 )
 def xception(

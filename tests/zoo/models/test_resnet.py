@@ -83,6 +83,9 @@ def test_resnet1202_has_19_4m_parameters_in_nested_chunks():
     chunks = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
     assert len(chunks) == 12 and chunks[:2] == ["conv2_blocks1_50", "conv2_blocks51_100"]
     assert model.output.shape == (None, 10)
+    # Its feature stages end at the last chunk of each stage (tests/zoo/models/test_features.py).
+    assert zoo.feature_info(model) == zoo.feature_info("resnet1202")
+    assert zoo.feature_info(model).layers() == tuple(f"conv{i}_blocks151_200" for i in (2, 3, 4))
 
 
 def test_option_a_shortcut_subsamples_and_pads_with_zeros():
