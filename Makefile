@@ -6,12 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 BACKENDS_STAMP := $(VENV)/.installed-backends
 # What must pass under every Keras backend (make test runs everything under TF): the layers, and
-# every registered model running forward (test_models) with the blocks and loading. The family
-# files check architecture arithmetic (counts, shapes), which does not depend on the backend, at
+# every registered model running forward (test_models) with the blocks, the feature models
+# (test_features) and loading. The family files check architecture arithmetic (counts, shapes), which does not depend on the backend, at
 # several minutes per backend (JAX compiles every model anew): the TF run covers them.
 # test_export_backends.py: every export format written and verified, or refused, per backend.
 BACKEND_SUITES := tests/layers tests/zoo/models/test_models.py tests/zoo/models/test_blocks.py \
-	tests/zoo/test_loading.py tests/zoo/test_export_backends.py
+	tests/zoo/models/test_features.py tests/zoo/test_loading.py tests/zoo/test_export_backends.py
 
 .PHONY: demo test test-backends bench lint clean
 

@@ -11,12 +11,15 @@
   schedule from the run length, warmup, the safety callbacks) that `fit`, the tuner's hypermodel
   and ``zoo train`` share;
 - ``zoo.training.checks``: the data checks `fit` runs before the first step;
-- ``zoo.training.fit``: the training run around ``model.fit``.
+- ``zoo.training.fit``: the training run around ``model.fit``;
+- ``zoo.training.transfer``: transfer learning: ``freeze``, ``unfreeze`` (BatchNormalization
+  kept in inference mode) and ``fine_tune``, the two-phase recipe (new head, then fine-tuning).
 
 ``zoo.training.data`` imports TensorFlow (tf.data) on first use, so ``import zoo.training``
 stays as light as ``import keras``.
 """
 
 from zoo.training.fit import TrainingDiverged, fit
+from zoo.training.transfer import fine_tune, freeze, unfreeze
 
-__all__ = ["TrainingDiverged", "fit"]
+__all__ = ["TrainingDiverged", "fine_tune", "fit", "freeze", "unfreeze"]

@@ -87,7 +87,16 @@ def test_the_recorded_stages_are_timms(name):
     assert [s.index for s in stages] == list(range(len(channels)))
 
 
-@pytest.mark.parametrize("name", FEATURE_MODELS)
+# Under JAX and torch (make test-backends) the graph reading and the weight sharing run for a
+# plain chain, a residual network, a depthwise one and one with Inception's branches.
+ON_EVERY_BACKEND = {"lenet5", "resnet20", "mobilenet", "googlenet"}
+HEAVY = pytest.mark.backend_heavy("the same graph code as the models run on every backend")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n if n in ON_EVERY_BACKEND else pytest.param(n, marks=HEAVY) for n in FEATURE_MODELS],
+)
 def test_feature_model(name, tmp_path):
     recorded = zoo.feature_info(name)
     config = _small(name)
