@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.helpers.layer_checks import BACKEND, check_layer, random_inputs, to_numpy
-from zoo.layers import ExplicitDense
+from zoo.layers import ExplicitDense, gradcheck
 from zoo.layers.activations import LEAKY_RELU_SLOPE as SLOPE
 from zoo.layers.explicit_dense import SUPPORTED_ACTIVATIONS
 
@@ -89,21 +89,6 @@ def float64_enabled():
         yield
 
 
-def central_differences(f, arrays, eps=1e-6):
-    """d f / d arrays[k] for every k, by central differences in float64."""
-    grads = []
-    for k, array in enumerate(arrays):
-        grad = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            shifted = [a.copy() for a in arrays]
-            shifted[k][index] += eps
-            up = f(*shifted)
-            shifted[k][index] -= 2 * eps
-            grad[index] = (up - f(*shifted)) / (2 * eps)
-        grads.append(grad)
-    return grads
-
-
 @pytest.mark.parametrize("activation", SUPPORTED_ACTIVATIONS)
 def test_matches_dense_outputs_and_autodiff(activation):
     m, n = 4, 5
@@ -131,7 +116,8 @@ def test_matches_dense_outputs_and_autodiff(activation):
 @pytest.mark.parametrize("activation", SUPPORTED_ACTIVATIONS)
 def test_matches_central_finite_differences_in_float64(activation):
     """`backward` in float64, and the float32 training gradients, against central differences
-    of L = sum(forward(x) * upstream) computed in float64."""
+    of L = sum(forward(x) * upstream) computed in float64 (`zoo.layers.gradcheck`, which also
+    checks the float64 custom-gradient path itself)."""
     if BACKEND == "jax" and activation == "tanh":
         pytest.skip("keras.ops.tanh demotes float64 to float32 under JAX (Keras 3.15)")
     m, n = 4, 5
@@ -139,16 +125,12 @@ def test_matches_central_finite_differences_in_float64(activation):
     x = random_inputs((3, m), seed=1)
     upstream = random_inputs((3, n), seed=2)
     autodiff = input_and_weight_gradients(ours, x, upstream)
+    check = gradcheck(ours, x, upstream=upstream.astype(np.float64))
+    assert check.passed(1e-6), str(check)
+    numeric = [check.numeric[k] for k in ("inputs", ours.kernel.path, ours.bias.path)]
     with float64_enabled():
         x64, w64, b64 = (np.asarray(a, np.float64) for a in (x, *weights))
         g64 = upstream.astype(np.float64)
-
-        def loss(x_, w_, b_):
-            out = to_numpy(ours.forward(x_, kernel=w_, bias=b_))
-            assert out.dtype == np.float64
-            return float(np.sum(out * g64))
-
-        numeric = central_differences(loss, [x64, w64, b64])
         explicit = [to_numpy(g) for g in ours.backward(x64, g64, kernel=w64, bias=b64)]
     for name, e, a, num in zip(
         ("dx", "dkernel", "dbias"), explicit, autodiff, numeric, strict=True
