@@ -24,7 +24,7 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(STAMP)
-	$(BIN)/zoo train lenet5 --dataset digits --epochs 15 --export artifacts/lenet5
+	$(BIN)/zoo train lenet5 --dataset digits --epochs 15 --optimizer momentum --export artifacts/lenet5
 
 # Two pytest-xdist workers (CI has 2 cores), fed tests as they free up (--dist load): the
 # heaviest files would otherwise keep one worker busy long after the other is done.

@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     train = data.load("digits", "train", batch_size=32, seed=args.seed)
     x_test, y_test = data.digits_arrays(32)[2:]
     model = zoo.build("lenet5")
-    fit(model, train, epochs=epochs, optimizer="sgd", learning_rate=0.05, verbose=0)
+    fit(model, train, epochs=epochs, optimizer="momentum", learning_rate=0.05, verbose=0)
     expected = model.predict(x_test, verbose=0)
     accuracy = np.mean(expected.argmax(axis=1) == y_test)
     print(f"lenet5 trained {epochs} epoch(s): Keras test accuracy {accuracy:.4f}")

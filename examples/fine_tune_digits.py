@@ -36,7 +36,7 @@ import zoo
 from zoo.training import data, fine_tune, fit
 
 SHARED_MNIST = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-LEARNING_RATE = 0.05  # SGD with momentum 0.9, as `zoo train` does
+LEARNING_RATE = 0.05  # SGD with momentum 0.9 (optimizer="momentum")
 BATCH_SIZE = 32
 
 
@@ -106,7 +106,14 @@ def main(argv=None) -> int:
     if mnist_batches is not None:
         mnist_train = mnist_train.take(mnist_batches)
     pretrained = zoo.build("lenet5", num_classes=10)
-    fit(pretrained, mnist_train, epochs=mnist_epochs, learning_rate=LEARNING_RATE, verbose=0)
+    fit(
+        pretrained,
+        mnist_train,
+        epochs=mnist_epochs,
+        optimizer="momentum",
+        learning_rate=LEARNING_RATE,
+        verbose=0,
+    )
     mnist_test = data.load("mnist", "test", batch_size=500, shuffle=False, source_dir=folder)
     mnist_test = mnist_test.map(like_digits)
     _, mnist_accuracy = pretrained.evaluate(mnist_test, verbose=0)
@@ -137,6 +144,7 @@ def main(argv=None) -> int:
         backbone=zoo.feature_info("lenet5")[-1],
         head_epochs=head_epochs,
         epochs=tune_epochs,
+        optimizer="momentum",
         learning_rate=LEARNING_RATE,
         verbose=0,
     )
@@ -148,6 +156,7 @@ def main(argv=None) -> int:
         scratch,
         digits_train,
         epochs=head_epochs + tune_epochs,
+        optimizer="momentum",
         learning_rate=LEARNING_RATE,
         verbose=0,
     )

@@ -48,7 +48,7 @@ def train_like_zoo_train(name: str, epochs: int, seed: int, batches: int | None 
         info.name, input_shape=(size, size, dataset.channels), num_classes=dataset.num_classes
     )
     started = time.perf_counter()
-    fit(model, train, epochs=epochs, optimizer="sgd", learning_rate=0.05, verbose=0)
+    fit(model, train, epochs=epochs, optimizer="momentum", learning_rate=0.05, verbose=0)
     seconds = time.perf_counter() - started
     _, accuracy = model.evaluate(test, verbose=0)
     return model, seconds, accuracy

@@ -70,7 +70,7 @@ def main(argv=None) -> int:
         keras.utils.set_random_seed(args.seed)
         train = data.load("digits", "train", batch_size=32, seed=args.seed, image_size=8)
         model = build()
-        fit(model, train, epochs=epochs, optimizer="sgd", learning_rate=0.05, verbose=0)
+        fit(model, train, epochs=epochs, optimizer="momentum", learning_rate=0.05, verbose=0)
         _, accuracy = model.evaluate(test, verbose=0)
         print(f"{label:15s}: {model.count_params():6,} parameters, test accuracy {accuracy:.4f}")
     return 0

@@ -9,7 +9,9 @@ inside the tf.data pipeline, so every batch of every pass is checked as it is dr
 
 - floating inputs are finite (no NaN, no infinity);
 - class ids (shape ``(N,)``, or ``(N, 1)`` for outputs ``(N, C)``) lie in ``[0, C)``;
-- one-hot rows (shape ``(N, C)``, float or integer) are ``C`` wide with values in [0, 1].
+- one-hot rows (shape ``(N, C)``, float or integer) are ``C`` wide with values in [0, 1];
+- binary labels of a one-unit output (N, 1), shape ``(N,)`` or ``(N, 1)`` (logistic
+  regression's t of P(t = 1 | x)), lie in [0, 1].
 
 The check is a few tf reductions per batch (the message is formatted only when one fails; no
 ``py_function``, no extra pass). A failing batch stops the pipeline with TensorFlow's
@@ -48,8 +50,9 @@ def _output_shape(model: keras.Model):
 def label_form(model: keras.Model, labels) -> str | None:
     """How ``labels`` (the ``tf.TensorSpec`` of a batch's labels) name the classes of ``model``'s
     first output ``(N, ..., C)``: ``"sparse"`` (class ids, shape ``(N, ...)`` or
-    ``(N, ..., 1)``), ``"one_hot"`` (rows ``C`` wide, float or integer), or None (labels that are
-    not one tensor, or of another rank).
+    ``(N, ..., 1)``), ``"one_hot"`` (rows ``C`` wide, float or integer), ``"binary"`` (an output
+    of one unit, C = 1: 0-1 labels of shape ``(N, ...)`` or ``(N, ..., 1)``, for binary
+    cross-entropy), or None (labels that are not one tensor, or of another rank).
 
     `zoo.training.recipe.default_loss` picks sparse or categorical cross-entropy from it.
 
@@ -59,6 +62,8 @@ def label_form(model: keras.Model, labels) -> str | None:
     shape = getattr(labels, "shape", None)
     if output is None or shape is None or shape.rank is None:
         return None
+    if output[-1] == 1 and shape.rank in (len(output) - 1, len(output)):
+        return "binary" if shape.rank < len(output) or shape[-1] in (1, None) else None
     if shape.rank == len(output) - 1:
         return "sparse"
     if shape.rank == len(output):
@@ -182,6 +187,21 @@ def _batch_check(model: keras.Model, spec, argument: str, *, labels: bool):
             ),
         )
 
+    def binary_labels(target, index):
+        values = tf.cast(target, tf.float64)
+        good = tf.logical_and(values >= 0, values <= 1)
+        return asserted(
+            tf.reduce_all(good),
+            lambda: text(
+                f"{argument} has label ",
+                first_bad(target, good),
+                " in batch ",
+                index,
+                f" (0-based); the model {model.name!r} has one output unit (P(t = 1 | x)), "
+                "so its labels must lie in [0, 1].",
+            ),
+        )
+
     def one_hot_rows(target, index):
         values = tf.cast(target, tf.float64)
         good = tf.logical_and(values >= 0, values <= 1)
@@ -217,7 +237,8 @@ def _batch_check(model: keras.Model, spec, argument: str, *, labels: bool):
         target = batch[1]
         if form is not None and isinstance(target, tf.Tensor):
             target = tf.cast(target, tf.int32) if target.dtype == tf.bool else target
-            asserts.append((class_ids if form == "sparse" else one_hot_rows)(target, index))
+            checked = {"sparse": class_ids, "one_hot": one_hot_rows, "binary": binary_labels}
+            asserts.append(checked[form](target, index))
         with tf.control_dependencies(asserts):
             return tf.nest.map_structure(tf.identity, batch)
 

@@ -31,7 +31,10 @@ their order and augmentation a pure function of ``(seed, e)``); `epoch_stream` c
 what `zoo.training.fit` trains on, so that a resumed run sees the epochs it missed. A user's
 ``.map()`` returns a data set without that link (fit then replays passes, and says so);
 `transform` applies a transformation to every pass and keeps it. `holdout` splits the train
-split into training and validation sets (the last fraction held out). The pickled CIFAR
+split into training and validation sets (the last fraction held out). `standardize` fits
+per-feature z-score or min-max standardisation on the training split (a `Standardizer`:
+``.apply(dataset)`` keeps `EPOCH_PASS`, ``.layer()`` is the same map as a
+``keras.layers.Normalization`` inside a model). The pickled CIFAR
 files are read by a restricted unpickler (`CifarUnpickler`): it admits only what they hold (a
 dict of bytes, lists and numpy arrays), so a crafted file is refused instead of running code.
 
@@ -927,3 +930,293 @@ def holdout(
         _batched(features[:-held], labels[:-held], batch_size, True, augment, seed, finish),
         _batched(features[-held:], labels[-held:], batch_size, False, False, seed, finish),
     )
+
+
+# Per-feature standardisation (lecture 003, "Normalization: essential preprocessing").
+
+STANDARDIZE_METHODS = ("zscore", "minmax")
+"""`standardize`'s methods: ``zscore`` (x - mu_i) / sigma_i, each feature a unit Gaussian, and
+``minmax`` (x - m_i) / (M_i - m_i), each feature in [0, 1] (seed 003, "Normalization")."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Standardizer:
+    """Per-feature statistics of a training set and the map z = (x - offset) / scale they define.
+
+    Made by `standardize` (fitted on the training split only); ``apply`` maps any split with the
+    training split's statistics, ``layer`` puts the same map inside a model.
+
+    Attributes:
+        method: ``"zscore"`` (offset the mean mu, scale the standard deviation sigma, population
+            form, ddof 0, as ``keras.layers.Normalization.adapt`` and scikit-learn's
+            ``StandardScaler``) or ``"minmax"`` (offset the minimum m, scale the range M - m, as
+            scikit-learn's ``MinMaxScaler``).
+        axis: the axes holding separate features, as positive indices of the batched inputs
+            (``keras.layers.Normalization``'s ``axis``); ``()`` for one scalar statistic.
+        statistics: float64 arrays over the feature axes: ``{"mean", "std"}`` or ``{"min",
+            "max"}``, as measured on the training split.
+        count: how many values each statistic was computed from (examples x the positions of
+            the other axes).
+
+    A feature that is constant on the training split (sigma = 0 or M = m: the always-blank border
+    pixels of the digits, say) gets scale 1, as scikit-learn does: it maps to x - offset (0 on
+    the training split) instead of dividing by zero (``Normalization`` would divide by
+    ``keras.config.epsilon()`` = 1e-7 and blow up any other value by 10^7).
+    """
+
+    method: str
+    axis: tuple[int, ...]
+    statistics: dict
+    count: int
+
+    @property
+    def offset(self) -> np.ndarray:
+        """The mean (zscore) or the minimum (minmax) per feature (float64)."""
+        return self.statistics["mean" if self.method == "zscore" else "min"]
+
+    @property
+    def scale(self) -> np.ndarray:
+        """The standard deviation (zscore) or the range M - m (minmax) per feature, 1 where it
+        is 0 (float64)."""
+        if self.method == "zscore":
+            spread = self.statistics["std"]
+        else:
+            spread = self.statistics["max"] - self.statistics["min"]
+        return np.where(spread > 0, spread, 1.0)
+
+    def _broadcast(self, rank: int, values: np.ndarray) -> np.ndarray:
+        """``values`` (over the feature axes) reshaped to broadcast against inputs of ``rank``."""
+        shape = [1] * rank
+        for axis, size in zip(self.axis, values.shape, strict=True):
+            shape[axis] = size
+        return values.reshape(shape)
+
+    def _check_inputs(self, shape, what: str) -> None:
+        """ValueError unless inputs of ``shape`` (batch first) fit the feature axes."""
+        rank = len(shape)
+        if self.axis and max(self.axis) >= rank:
+            raise ValueError(
+                f"{what} has inputs of rank {rank} (batch first); the statistics are per axis "
+                f"{self.axis} of the training inputs."
+            )
+        sizes = self.offset.shape
+        for axis, size in zip(self.axis, sizes, strict=True):
+            if shape[axis] is not None and shape[axis] != size:
+                raise ValueError(
+                    f"{what}'s inputs have shape {tuple(shape)}; the statistics were measured on "
+                    f"inputs with {size} features along axis {axis} (sizes {sizes} on axes "
+                    f"{self.axis})."
+                )
+
+    def __call__(self, inputs):
+        """The standardised ``inputs`` (batch first): a NumPy array for an array (float32 for
+        integer inputs, else their dtype), a tf tensor for a tf tensor."""
+        import tensorflow as tf
+
+        if isinstance(inputs, tf.Tensor):
+            dtype = inputs.dtype if inputs.dtype.is_floating else tf.float32
+            self._check_inputs(tuple(inputs.shape), "the input")
+            rank = inputs.shape.rank
+            offset = tf.constant(self._broadcast(rank, self.offset), dtype)
+            scale = tf.constant(self._broadcast(rank, self.scale), dtype)
+            return (tf.cast(inputs, dtype) - offset) / scale
+        array = np.asarray(inputs)
+        dtype = array.dtype if np.issubdtype(array.dtype, np.floating) else np.float32
+        self._check_inputs(array.shape, "the input")
+        offset = self._broadcast(array.ndim, self.offset).astype(dtype)
+        scale = self._broadcast(array.ndim, self.scale).astype(dtype)
+        return (array.astype(dtype) - offset) / scale
+
+    def apply(self, dataset):
+        """``dataset`` with its inputs standardised by the training split's statistics.
+
+        A data set of ``(inputs, labels, ...)`` batches has its inputs mapped and the rest
+        passed on; a data set of input batches alone is mapped whole; a NumPy array is returned
+        standardised (`__call__`). A data set from `load`, `holdout` or `transform` keeps its
+        `EPOCH_PASS` (the map runs through `transform`), so `zoo.training.fit` still resumes
+        exactly.
+
+        Example: ``test = scaler.apply(load("digits", "test", shuffle=False))``.
+        """
+        import tensorflow as tf
+
+        if not isinstance(dataset, tf.data.Dataset):
+            return self(dataset)
+        spec = dataset.element_spec
+        inputs = spec[0] if isinstance(spec, tuple) else spec
+        if not isinstance(inputs, tf.TensorSpec):
+            raise ValueError(
+                "standardize works on one input tensor per batch; the data set yields "
+                f"{inputs!r} as inputs."
+            )
+        self._check_inputs(tuple(inputs.shape), "the data set")
+
+        def mapped(*element):
+            if len(element) == 1:
+                return self(element[0])
+            return (self(element[0]), *element[1:])
+
+        def on_pass(one_pass):
+            return one_pass.map(mapped, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+        if getattr(dataset, EPOCH_PASS, None) is None:
+            return on_pass(dataset)
+        return transform(dataset, on_pass)
+
+    def layer(self, *, invert: bool = False, name: str | None = None):
+        """The same map as a ``keras.layers.Normalization`` layer with fixed statistics (mean =
+        offset, variance = scale^2), to put in front of a model so that it takes raw inputs
+        (it is saved with the model; ``invert=True`` undoes the map, e.g. for regression
+        targets). Any backend.
+
+        Example: ``keras.Sequential([keras.Input((8, 8, 1)), scaler.layer(), ...])``.
+        """
+        import keras
+
+        return keras.layers.Normalization(
+            axis=self.axis or None,
+            mean=self.offset,
+            variance=np.square(self.scale),
+            invert=check_bool("invert", invert),
+            name=name,
+        )
+
+
+def _feature_axes(axis, rank: int) -> tuple[int, ...]:
+    """``axis`` (Normalization's: an int, a tuple of ints or None) as sorted positive axes of
+    inputs of ``rank`` (batch first); the batch axis cannot hold features."""
+    if axis is None:
+        return ()
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    if (
+        not isinstance(axes, (tuple, list))
+        or not axes
+        or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes)
+    ):
+        raise ValueError(
+            f"axis must be an int, a tuple of ints or None (as keras.layers.Normalization's), "
+            f"got {axis!r}."
+        )
+    positive = sorted({int(a) % rank if -rank <= a < rank else rank for a in axes})
+    if positive[-1] >= rank or positive[0] == 0:
+        raise ValueError(
+            f"axis {axis!r} must name feature axes of the inputs: 1 to {rank - 1} or -1 to "
+            f"-{rank - 1} for inputs of rank {rank} (batch first; the batch axis 0 is reduced)."
+        )
+    return tuple(positive)
+
+
+def _input_batches(train):
+    """The input batches of one pass over ``train`` as NumPy arrays, and what to call it."""
+    import tensorflow as tf
+
+    if not isinstance(train, tf.data.Dataset):
+        array = np.asarray(train)
+        if array.dtype == object or not (
+            np.issubdtype(array.dtype, np.number) or array.dtype == bool
+        ):
+            raise ValueError(
+                "standardize needs a tf.data.Dataset of (inputs, labels) batches or a numeric "
+                f"array of inputs (batch first), got {type(train).__name__}."
+            )
+        return iter([array]), "the array"
+    one_pass = getattr(train, EPOCH_PASS, None)
+    dataset = train if one_pass is None else one_pass(tf.constant(0, tf.int64))
+    if int(dataset.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+        raise ValueError("standardize needs a finite training set (one pass), got an endless one.")
+    spec = dataset.element_spec
+    inputs = spec[0] if isinstance(spec, tuple) else spec
+    if not isinstance(inputs, tf.TensorSpec):
+        raise ValueError(
+            "standardize works on one input tensor per batch; the data set yields "
+            f"{inputs!r} as inputs."
+        )
+    if not (inputs.dtype.is_floating or inputs.dtype.is_integer or inputs.dtype.is_bool):
+        raise ValueError(f"standardize needs numeric inputs, got dtype {inputs.dtype.name}.")
+    if isinstance(spec, tuple):
+        dataset = dataset.map(lambda *element: element[0])
+    return dataset.as_numpy_iterator(), "the training set"
+
+
+def standardize(train, method: str = "zscore", *, axis=-1) -> Standardizer:
+    """Fit per-feature standardisation on the training split: a `Standardizer`.
+
+    Lecture 003 ("Normalization", essential preprocessing): Gaussian normalisation
+    X[:, i] = (X[:, i] - mu_i) / sigma_i makes each feature a unit Gaussian; min-max
+    normalisation X[:, i] = (X[:, i] - m_i) / (M_i - m_i) puts each feature in [0, 1]. The
+    statistics come from the training split alone and are then applied, unchanged, to the
+    validation and test splits (`Standardizer.apply`), so no information from them leaks into
+    training.
+
+    Args:
+        train: the training split: a ``tf.data.Dataset`` of ``(inputs, labels)`` batches (or of
+            input batches), e.g. from `load` or `holdout` (one pass is read), or a NumPy array of
+            inputs, batch first.
+        method: ``"zscore"`` or ``"minmax"`` (`STANDARDIZE_METHODS`).
+        axis: the axes holding separate features, as ``keras.layers.Normalization``'s ``axis``:
+            ``-1`` (the default) gives the columns of an (N, d) table their own statistics, the
+            lecture's X[:, i] (on images (N, H, W, C): per channel); ``(1, 2, 3)`` every pixel
+            of every channel; ``None`` one mean and deviation for all values.
+
+    Returns:
+        A `Standardizer`: ``.apply(dataset)`` (keeps `EPOCH_PASS`), ``.layer()`` (a
+        ``keras.layers.Normalization`` with these statistics, to put inside a model) and
+        ``.statistics``.
+
+    The statistics are accumulated batch by batch in float64 (Chan et al.'s pairwise update of
+    the mean and the sum of squared deviations); for ``zscore`` they equal
+    ``keras.layers.Normalization.adapt``'s mean and variance (which are float32). An empty
+    training set, non-finite values (NaN, infinity) or an axis that is not a feature axis
+    raise ``ValueError``.
+
+    Example:
+        >>> train, validation = holdout("digits", seed=0, image_size=8)
+        >>> scaler = standardize(train, "zscore", axis=(1, 2, 3))     # per pixel
+        >>> train, validation = scaler.apply(train), scaler.apply(validation)
+    """
+    method = check_name("method", method, STANDARDIZE_METHODS)
+    batches, what = _input_batches(train)
+    axes = None
+    count = 0
+    total_mean = total_m2 = low = high = None
+    for batch in batches:
+        values = np.asarray(batch, dtype=np.float64)
+        if values.ndim < 1 or values.shape[0] == 0:
+            continue
+        if axes is None:
+            axes = _feature_axes(axis, values.ndim)
+            shape = values.shape
+        elif values.ndim != len(shape) or any(values.shape[a] != shape[a] for a in axes):
+            raise ValueError(
+                f"{what}'s batches change shape along the feature axes {axes}: "
+                f"{shape} then {values.shape}."
+            )
+        if not np.all(np.isfinite(values)):
+            raise ValueError(
+                f"{what} contains NaN or infinite inputs; clean or impute them before "
+                "standardising (the statistics would be NaN)."
+            )
+        reduced = tuple(a for a in range(values.ndim) if a not in axes)
+        n = int(np.prod([values.shape[a] for a in reduced]))
+        if method == "minmax":
+            batch_low, batch_high = values.min(axis=reduced), values.max(axis=reduced)
+            low = batch_low if low is None else np.minimum(low, batch_low)
+            high = batch_high if high is None else np.maximum(high, batch_high)
+        else:
+            mean = values.mean(axis=reduced)
+            m2 = np.square(values - values.mean(axis=reduced, keepdims=True)).sum(axis=reduced)
+            if total_mean is None:
+                total_mean, total_m2 = mean, m2
+            else:
+                delta = mean - total_mean
+                combined = count + n
+                total_mean = total_mean + delta * (n / combined)
+                total_m2 = total_m2 + m2 + np.square(delta) * (count * n / combined)
+        count += n
+    if axes is None:
+        raise ValueError(f"standardize needs data: {what} is empty (no examples).")
+    if method == "minmax":
+        statistics = {"min": low, "max": high}
+    else:
+        statistics = {"mean": total_mean, "std": np.sqrt(total_m2 / count)}
+    return Standardizer(method=method, axis=axes, statistics=statistics, count=count)

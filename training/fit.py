@@ -243,11 +243,14 @@ def fit(
     *,
     epochs: int,
     optimizer="sgd",
-    learning_rate=0.01,
+    learning_rate=None,
     schedule=None,
     warmup_steps: int = 0,
-    momentum: float = 0.9,
+    momentum: float = recipe.DEFAULT_MOMENTUM,
     weight_decay: float = 0.0,
+    l2: float = 0.0,
+    l1: float = 0.0,
+    clipnorm=None,
     mixed_precision=False,
     jit_compile="auto",
     checkpoint_dir=None,
@@ -293,15 +296,30 @@ def fit(
         validation_data: optional data set evaluated after every epoch (Keras' own name; also
             the third positional argument).
         epochs: number of passes over ``train``.
-        optimizer: a lecture optimizer name (see `zoo.training.recipe.make_optimizer`) or a
-            Keras optimizer.
-        learning_rate: the step size (the peak of a named schedule).
+        optimizer: a lecture optimizer name (``sgd`` is plain SGD, ``momentum``, ``nesterov``,
+            ``rmsprop``, ``adam``, ``adamax``, ``adadelta``: `zoo.training.recipe`) or a Keras
+            optimizer.
+        learning_rate: the step size (the peak of a named schedule); None: the optimizer's
+            default (`zoo.training.recipe.DEFAULT_LEARNING_RATES`: 0.01 for sgd, momentum and
+            nesterov, 0.001 for rmsprop and adam, 0.002 for adamax, 1.0 for adadelta; an
+            instance's own rate).
         schedule: a schedule name (``constant``, ``step``, ``fractional``, ``exponential``,
             ``cosine``, ``sgdr``, ``cyclic``, ``one_cycle``) or a ``LearningRateSchedule``.
         warmup_steps: steps of linear warmup from 0 to ``learning_rate`` (or to the schedule)
             before the schedule starts (`zoo.training.recipe.run_schedule`).
-        momentum: momentum of ``sgd``/``momentum``/``nesterov``.
-        weight_decay: decoupled weight decay (L2 for plain SGD).
+        momentum: gamma of ``momentum`` and ``nesterov`` (0.9); another value with another
+            optimizer is refused (0.0 is accepted with ``sgd``).
+        weight_decay: Keras' decoupled weight decay of the kernels, p <- p - eta lambda p
+            every step besides the optimizer's update (the L2 penalty only for plain SGD;
+            AdamW for Adam).
+        l2, l1: the lectures' penalty l2/2 ||W||^2 + l1 ||W||_1 on the weights (kernels, not
+            biases nor normalisation parameters) added to the cost of every batch
+            (`zoo.training.recipe.attach_weight_penalty`): every optimizer then sees the
+            gradient g + l2 W + l1 sign(W). It holds for this run only (the model is given back
+            without it, and nothing of it is saved with the model). The reported ``loss``
+            includes it, as with Keras' ``kernel_regularizer``.
+        clipnorm: clip each variable's gradient to this norm before the step (Keras'
+            ``clipnorm``); None: no clipping.
         mixed_precision: False, True (``mixed_float16`` on GPU, ``mixed_bfloat16`` otherwise) or
             a policy name.
         jit_compile: passed to ``model.compile`` (``"auto"``, True or False).
@@ -332,6 +350,13 @@ def fit(
         raise ValueError(f"jit_compile must be 'auto', True or False; got {jit_compile!r}.")
     checkpoint_dir = check_folder("checkpoint_dir", checkpoint_dir, none=True)
     tensorboard_dir = check_folder("tensorboard_dir", tensorboard_dir, none=True)
+    if learning_rate is None:
+        learning_rate = recipe.default_learning_rate(optimizer)
+    # The optimizer's arguments and the penalty are checked before anything is built or read.
+    recipe.make_optimizer(
+        optimizer, learning_rate, momentum=momentum, weight_decay=weight_decay, clipnorm=clipnorm
+    )
+    recipe.WeightPenalty(l2, l1)
     steps = recipe.steps_per_epoch(train)
     schedule = recipe.run_schedule(
         schedule,
@@ -371,6 +396,7 @@ def fit(
             learning_rate=optimizer_rate,
             momentum=momentum,
             weight_decay=weight_decay,
+            clipnorm=clipnorm,
             loss=loss,
             jit_compile=jit_compile,
             loss_scale=mixed == "mixed_float16",
@@ -387,8 +413,10 @@ def fit(
         if checkpoint_dir is None
         else callbacks_lib.checkpoint_lock(checkpoint_dir)
     )
-    with lock, scope:
+    with lock, scope, contextlib.ExitStack() as run:
         working = _clone(model, policy) if (policy is not None or must_clone) else model
+        # The lectures' penalty on the weights, for this run only (removed on the way out).
+        run.callback(recipe.attach_weight_penalty(working, l2=l2, l1=l1))
         compile_model(working, policy)
         checkpoint = None
         initial_epoch = 0

@@ -23,6 +23,7 @@ import inspect
 
 import keras
 
+from zoo.training import recipe
 from zoo.training.fit import fit
 from zoo.validation import check_bool, check_number, check_path, check_positive_int
 
@@ -155,9 +156,19 @@ def unfreeze(model: keras.Model, after=None, *, batch_norm: bool = False) -> lis
     return unfrozen
 
 
-def _default_learning_rate() -> float:
-    """`zoo.training.fit`'s default ``learning_rate`` (read off its signature)."""
-    return inspect.signature(fit).parameters["learning_rate"].default
+def _fit_default(argument: str):
+    """The default of `zoo.training.fit`'s ``argument`` (read off its signature)."""
+    return inspect.signature(fit).parameters[argument].default
+
+
+def _default_learning_rate(optimizer=None) -> float:
+    """The rate `zoo.training.fit` trains ``optimizer`` at by default (its signature's
+    ``learning_rate``; None there means the optimizer's own default,
+    `zoo.training.recipe.DEFAULT_LEARNING_RATES`: 0.01 for fit's default ``sgd``)."""
+    if optimizer is None:
+        optimizer = _fit_default("optimizer")
+    default = _fit_default("learning_rate")
+    return recipe.default_learning_rate(optimizer) if default is None else default
 
 
 def _phase_kwargs(fit_kwargs: dict, phase: str) -> dict:
@@ -208,8 +219,9 @@ def fine_tune(
             feature-stage record with ``.layer``).
         head_epochs: epochs of phase 1 (head only), >= 1.
         epochs: epochs of phase 2 (fine-tuning), >= 1.
-        learning_rate: phase 1's rate (default: `fit`'s, 0.01), a float or a
-            ``LearningRateSchedule``.
+        learning_rate: phase 1's rate, a float or a ``LearningRateSchedule`` (default: the
+            rate `fit` gives the optimizer, `zoo.training.recipe.DEFAULT_LEARNING_RATES`:
+            0.01 for the default ``sgd``, 0.001 for ``adam``, ...).
         fine_tune_learning_rate: phase 2's rate (default ``learning_rate / 10``; needed when
             ``learning_rate`` is a schedule).
         unfreeze_after: the last layer that stays frozen in phase 2 (given like ``backbone``);
@@ -222,14 +234,14 @@ def fine_tune(
     model = _check_model(model)
     head_epochs = check_positive_int("head_epochs", head_epochs)
     epochs = check_positive_int("epochs", epochs)
-    optimizer = fit_kwargs.get("optimizer", "sgd")
+    optimizer = fit_kwargs.get("optimizer", _fit_default("optimizer"))
     if not isinstance(optimizer, str):
         raise ValueError(
             "fine_tune needs optimizer as a name (e.g. 'sgd', 'adam'): each phase builds a fresh "
             f"optimizer for its own weights and learning rate; got {optimizer!r}."
         )
     if learning_rate is None:
-        learning_rate = _default_learning_rate()
+        learning_rate = _default_learning_rate(optimizer)
     is_schedule = isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule)
     if not is_schedule:
         learning_rate = check_number("learning_rate", learning_rate, low=0.0, low_open=True)

@@ -185,7 +185,7 @@ class ZooHyperModel(keras_tuner.HyperModel):
             if param.knob is None or param.knob in self.stacks or values.get(key) is None:
                 continue
             value = values[key]
-            config[param.knob] = param.knob_values[value] if param.knob_values else value
+            config[param.knob] = param.knob_value(value)
         for knob, stack in self.stacks.items():
             config[knob] = stack.compose(values)
         return config
@@ -210,12 +210,12 @@ class ZooHyperModel(keras_tuner.HyperModel):
             raise keras_tuner.errors.FailedTrialError(
                 f"{self.info.name} rejects {config}: {error}"
             ) from error
-        momentum = values.get("momentum")
         return recipe.compile_model(
             model,
             optimizer=values["optimizer"],
             learning_rate=_learning_rate(values),
-            momentum=0.0 if momentum is None else momentum,
+            # None (inactive: not momentum/nesterov) is each optimizer's own default
+            momentum=values.get("momentum"),
             weight_decay=values["weight_decay"],
             loss=recipe.default_loss(model, self._labels, task=self.info.task),
             metrics=recipe.metrics_for(self.info.task),
@@ -392,17 +392,20 @@ def hypermodel(
     """A keras-tuner ``HyperModel`` searching model ``name``'s architecture and training.
 
     The space is the family's knobs (`zoo.tuning.spaces.FAMILY_SPACES`) and the lectures'
-    training hyperparameters (`zoo.tuning.spaces.TRAINING_SPACE`: optimizer, log-scale learning
-    rate, momentum, L2 weight decay, dropout, initializer, batch size, schedule). Defaults are
-    the builder's, so ``build(keras_tuner.HyperParameters())`` is the paper's configuration
-    trained with `zoo.training.fit`'s defaults. Adadelta's rate is ``adadelta_learning_rate``
-    (around 1.0), the others' ``learning_rate`` (`zoo.tuning.spaces.LEARNING_RATES`).
+    training hyperparameters (`zoo.tuning.spaces.TRAINING_SPACE`: optimizer, a log-scale
+    learning rate per optimizer, momentum, weight decay, dropout, initializer, batch size,
+    schedule). Defaults are the builder's, so ``build(keras_tuner.HyperParameters())`` is the
+    paper's configuration trained with `zoo.training.fit`'s defaults (plain SGD at 0.01). Each
+    optimizer's rate is its own hyperparameter around its default
+    (`zoo.tuning.spaces.LEARNING_RATES`): ``learning_rate`` for sgd, momentum and nesterov,
+    ``rmsprop_learning_rate``, ``adam_learning_rate``, ``adamax_learning_rate`` and
+    ``adadelta_learning_rate`` (around 1.0).
 
     Bad arguments raise ``ValueError`` here, before any trial (as keras-tuner's own classes do):
     an unknown model, a ``num_classes`` < 1 (or one for a model without classes), an
     ``input_shape`` that is not positive integers, an unknown or ill-typed fixed value, or a
     learning rate fixed for another optimizer than the fixed one (``learning_rate`` with
-    ``optimizer="adadelta"``, whose rate is ``adadelta_learning_rate``).
+    ``optimizer="adam"``, whose rate is ``adam_learning_rate``).
 
     Args:
         name: a registered model name or alias.

@@ -30,15 +30,27 @@ import inspect
 import math
 from collections.abc import Mapping
 
+import keras
+
+from zoo.layers import initializers as initializers_lib
 from zoo.models import _blocks
-from zoo.training.recipe import OPTIMIZERS
+from zoo.training.recipe import DEFAULT_LEARNING_RATES, MOMENTUM_OPTIMIZERS, OPTIMIZERS
 from zoo.training.schedules import NAMES as SCHEDULES
 
 BUILDER_DEFAULT = "builder default"
 """Marker: the parameter's default is the builder's default for its knob."""
 
-INITIALIZERS = {"glorot": "glorot_uniform", "he": "he_normal", "normal": "random_normal"}
-"""The lectures' initialisations (Glorot, He, normal) and the Keras initializer of each."""
+INITIALIZERS = {
+    "glorot": "glorot_uniform",
+    "he": keras.saving.get_registered_name(initializers_lib.He),
+    "normal": keras.saving.get_registered_name(initializers_lib.Gaussian),
+}
+"""The lectures' initialisations and the initializer name each passes to the builder's
+``kernel_initializer`` knob: ``glorot`` is Keras' ``glorot_uniform`` (the layers' default),
+``he`` the notes' He, std sqrt(2/n_in) (`zoo.layers.initializers.He`), ``normal`` the notes'
+Gaussian, std 0.01 (`zoo.layers.initializers.Gaussian`), by their registered names. A builder
+whose default is another string (e.g. ``"he_normal"``) has it searched as a fourth choice, and
+it stays the default."""
 
 # Read from the zoo's table, not copied. "maxout" stays in: it halves widths and needs even
 # channel counts, which every family's default and searched widths have (module docstring).
@@ -46,18 +58,37 @@ ACTIVATIONS: tuple[str, ...] = tuple(_blocks.ACTIVATIONS)
 """The searched activations (``zoo.models._blocks.ACTIVATIONS``; `space_for` adds the builder's
 default). ``maxout`` halves the width after each activation and needs it even."""
 SGD_OPTIMIZERS = ("sgd", "momentum", "nesterov")
-RATED_OPTIMIZERS = tuple(o for o in OPTIMIZERS if o != "adadelta")
-"""The optimizers that share ``learning_rate`` (1e-4 .. 0.3); Adadelta has its own range."""
+"""The optimizers that share ``learning_rate`` (their default rate is the same, 0.01)."""
+RATED_OPTIMIZERS = SGD_OPTIMIZERS
+"""The optimizers whose rate is ``learning_rate`` (the others' is `LEARNING_RATES`')."""
 
-LEARNING_RATES = {"adadelta": "adadelta_learning_rate"}
+LEARNING_RATES = {
+    "rmsprop": "rmsprop_learning_rate",
+    "adam": "adam_learning_rate",
+    "adamax": "adamax_learning_rate",
+    "adadelta": "adadelta_learning_rate",
+}
 """Optimizer -> the hyperparameter holding its rate, where it is not ``learning_rate``.
 
-Adadelta scales its steps by the ratio of two running RMS values, so its rate is a multiplier
-near 1 (1.0 is the form of Zeiler's paper, as Keras' documentation says), not a step size like
-the others' 0.01: it is a separate hyperparameter, ``adadelta_learning_rate`` (0.2 .. 5, log
-scale, default 1.0), declared in keras-tuner's conditional scope of ``optimizer="adadelta"``,
-while ``learning_rate`` is declared in the scope of the other optimizers. A trial thus
-records (and tunes) only the rate its optimizer uses."""
+Each optimizer samples its rate on a log scale around its own default
+(`zoo.training.recipe.DEFAULT_LEARNING_RATES`), one decade either side: ``learning_rate``
+for sgd, momentum and nesterov (0.01: 1e-3 .. 0.1), ``rmsprop_learning_rate`` and
+``adam_learning_rate`` (0.001: 1e-4 .. 0.01), ``adamax_learning_rate`` (0.002: 2e-4 ..
+0.02). Adadelta scales its steps by the ratio of two running RMS values, so its rate is a
+multiplier near 1 (1.0 is the form of Zeiler's paper, the notes' rule without a rate), not a
+step size: ``adadelta_learning_rate`` spans 0.2 .. 5 around 1.0. Each is declared in
+keras-tuner's conditional scope of its optimizer(s) (``hp.conditional_scope("optimizer",
+...)``), so a trial records (and tunes) only the rate its optimizer uses; they have distinct
+names because keras-tuner's grid and Bayesian oracles key values by name."""
+
+RATE_RANGES = {
+    "learning_rate": (1e-3, 0.1),
+    "rmsprop_learning_rate": (1e-4, 1e-2),
+    "adam_learning_rate": (1e-4, 1e-2),
+    "adamax_learning_rate": (2e-4, 2e-2),
+    "adadelta_learning_rate": (0.2, 5.0),
+}
+"""Each rate hyperparameter's (low, high), log scale."""
 
 
 def learning_rate_key(optimizer: str) -> str:
@@ -106,6 +137,13 @@ class Param:
             sampling=self.sampling,
             default=self.default,
         )
+
+    def knob_value(self, value):
+        """The builder knob's value for this parameter's ``value`` (`knob_values`; a value
+        without an entry, such as a builder's own default, is passed as it is)."""
+        if self.knob_values is None:
+            return value
+        return self.knob_values.get(value, value)
 
     def accepts(self, value) -> bool:
         """Whether ``value`` is a value of this parameter's type (used to check fixed values)."""
@@ -160,26 +198,29 @@ class LayerStack:
         return [values[self.width.format(i)] for i in range(1, values[self.count] + 1)]
 
 
+def _rate(key: str, optimizers: tuple) -> Param:
+    """The rate hyperparameter ``key`` of ``optimizers`` (their default, `RATE_RANGES`)."""
+    low, high = RATE_RANGES[key]
+    return Param(
+        "float",
+        min_value=low,
+        max_value=high,
+        sampling="log",
+        default=DEFAULT_LEARNING_RATES[optimizers[0]],
+        when=("optimizer", optimizers),
+    )
+
+
 TRAINING_SPACE: dict[str, Param] = {
     "optimizer": Param("choice", values=OPTIMIZERS, default="sgd"),
-    "learning_rate": Param(
-        "float",
-        min_value=1e-4,
-        max_value=0.3,
-        sampling="log",
-        default=0.01,
-        when=("optimizer", RATED_OPTIMIZERS),
-    ),
-    "adadelta_learning_rate": Param(
-        "float",
-        min_value=0.2,
-        max_value=5.0,
-        sampling="log",
-        default=1.0,
-        when=("optimizer", ("adadelta",)),
-    ),
+    "learning_rate": _rate("learning_rate", RATED_OPTIMIZERS),
+    **{key: _rate(key, (optimizer,)) for optimizer, key in LEARNING_RATES.items()},
     "momentum": Param(
-        "float", min_value=0.5, max_value=0.99, default=0.9, when=("optimizer", SGD_OPTIMIZERS)
+        "float",
+        min_value=0.5,
+        max_value=0.99,
+        default=0.9,
+        when=("optimizer", MOMENTUM_OPTIMIZERS),
     ),
     "weight_decay": Param("choice", values=(0.0, 1e-5, 1e-4, 1e-3), default=0.0),
     "dropout": Param("float", min_value=0.0, max_value=0.6, step=0.1, knob="dropout"),
@@ -190,9 +231,11 @@ TRAINING_SPACE: dict[str, Param] = {
     "schedule": Param("choice", values=SCHEDULES, default="constant"),
 }
 """Training hyperparameters of every model (``dropout`` and ``initializer`` only where the
-builder has the knob). ``weight_decay`` is the L2 lambda (decoupled decay, `make_optimizer`).
-The learning rate is ``learning_rate`` for every optimizer but Adadelta, whose rate is
-``adadelta_learning_rate`` (`LEARNING_RATES`). A ``schedule`` needing more steps than a short
+builder has the knob). The default configuration is `zoo.training.fit`'s: plain SGD at 0.01.
+Each optimizer has its own rate hyperparameter (`LEARNING_RATES`); ``momentum`` (gamma) is
+tuned for ``momentum`` and ``nesterov`` only (``sgd`` is plain SGD). ``weight_decay`` is
+Keras' decoupled decay of the kernels (`zoo.training.recipe.make_optimizer`), the lectures'
+L2 lambda for plain SGD only. A ``schedule`` needing more steps than a short
 trial has (``one_cycle`` rises over pct_start x the run's steps, so it needs 4) is not applied
 to that trial, which trains at the constant rate (`zoo.tuning.hypermodel`)."""
 
@@ -277,7 +320,11 @@ def _resolve(param: Param, defaults: Mapping) -> Param | None:
         default = defaults[param.knob]
         if param.knob_values is not None:
             inverse = {v: k for k, v in param.knob_values.items()}
-            default = inverse.get(default, next(iter(param.knob_values)))
+            if default in inverse:
+                default = inverse[default]
+            elif not isinstance(default, str):
+                default = next(iter(param.knob_values))
+            # else: the builder's own name, searched next to the choices (`knob_value`)
     if param.kind == "choice":
         return dataclasses.replace(
             param, values=_with(tuple(param.values), default), default=default

@@ -3,13 +3,14 @@
     zoo list [PATTERN] [--family F] [--task T] [--markdown | --json]
     zoo info NAME [--json]
     zoo train NAME [--dataset digits] [--epochs N] [--batch-size B] [--optimizer O] [--lr LR]
+                   [--momentum M] [--weight-decay L] [--l2 L] [--l1 L] [--clipnorm C]
                    [--schedule S] [--warmup-steps W] [--checkpoint-dir DIR] [--mixed-precision]
                    [--source-dir DIR] [--seed S] [--export DIR] [--input-shape H,W,C |
                    --image-size S] [--set KEY=VALUE ...] [--validation-split F]
                    [--output PATH | --no-save]
     zoo schedule NAME --steps N [--lr LR] [--warmup-steps W] [--param KEY=VALUE ...]
                       [--every K] [--plot out.png]
-    zoo tune NAME [--dataset digits] [--tuner T] [--max-trials N] [--epochs E]
+    zoo tune NAME [--dataset digits] [--tuner T] [--optimizer O] [--max-trials N] [--epochs E]
                   [--directory DIR] [--resume | --overwrite] [--parallel-trials N]
                   [--image-size S] [--seed S]
     zoo summary NAME|MODEL_FILE [--input-shape H,W,C] [--json]
@@ -192,13 +193,47 @@ def _add_train_options(train) -> None:
     train.add_argument(
         "--optimizer",
         default="sgd",
-        help="sgd, momentum, nesterov, rmsprop, adam, adamax or adadelta (%(default)s)",
+        help="sgd (plain SGD), momentum, nesterov, rmsprop, adam, adamax or adadelta (%(default)s)",
     )
     train.add_argument(
         "--lr",
         type=float,
-        default=0.05,
-        help="learning rate, a schedule's peak (%(default)s)",
+        default=None,
+        help="learning rate, a schedule's peak (default: the optimizer's: 0.01 for sgd, "
+        "momentum and nesterov, 0.001 for rmsprop and adam, 0.002 for adamax, 1.0 for adadelta)",
+    )
+    train.add_argument(
+        "--momentum",
+        type=float,
+        default=0.9,
+        help="gamma of momentum and nesterov (%(default)s)",
+    )
+    train.add_argument(
+        "--weight-decay",
+        type=float,
+        default=0.0,
+        metavar="LAMBDA",
+        help="Keras' decoupled weight decay of the kernels (%(default)s)",
+    )
+    train.add_argument(
+        "--l2",
+        type=float,
+        default=0.0,
+        metavar="LAMBDA",
+        help="the lectures' penalty LAMBDA/2 ||W||^2 on the weights, not biases (%(default)s)",
+    )
+    train.add_argument(
+        "--l1",
+        type=float,
+        default=0.0,
+        metavar="LAMBDA",
+        help="the L1 penalty LAMBDA ||W||_1 on the weights, not biases (%(default)s)",
+    )
+    train.add_argument(
+        "--clipnorm",
+        type=float,
+        metavar="NORM",
+        help="clip each weight's gradient to this norm (default: no clipping)",
     )
     train.add_argument(
         "--schedule",
@@ -273,6 +308,11 @@ def _add_tune(commands) -> None:
     tune.add_argument("name")
     tune.add_argument("--dataset", default="digits")
     tune.add_argument("--tuner", default="random", help="random, grid, hyperband or bayesian")
+    tune.add_argument(
+        "--optimizer",
+        help="fix the optimizer (sgd, momentum, nesterov, rmsprop, adam, adamax, adadelta; "
+        "default: searched, each with its own learning-rate range)",
+    )
     tune.add_argument("--max-trials", type=int, default=10)
     tune.add_argument("--epochs", type=int, default=5, help="epochs per trial")
     tune.add_argument(
@@ -489,6 +529,11 @@ def _train(args) -> None:
         epochs=args.epochs,
         optimizer=args.optimizer,
         learning_rate=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        l2=args.l2,
+        l1=args.l1,
+        clipnorm=args.clipnorm,
         schedule=args.schedule,
         warmup_steps=args.warmup_steps,
         mixed_precision=args.mixed_precision,
@@ -790,6 +835,7 @@ def _tune(args) -> None:
         seed=args.seed,
         input_shape=(size, size, dataset.channels),
         num_classes=dataset.num_classes,
+        **({} if args.optimizer is None else {"optimizer": args.optimizer}),
     )
     print()
     print(f"best trials of {result.project_dir}:")

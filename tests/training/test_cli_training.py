@@ -101,6 +101,12 @@ def test_schedule_with_warmup_parameters_and_a_plot(capsys, tmp_path):
         ),
         (("train", "lenet5", "--dataset", "imdb_reviews"), "--dataset must be an image data set"),
         (
+            ("train", "lenet5", "--optimizer", "sgd", "--momentum", "0.5"),
+            "does not apply to optimizer 'sgd', which is plain SGD",
+        ),
+        (("train", "lenet5", "--l2", "-1"), "l2 must be in [0.0, inf]"),
+        (("train", "lenet5", "--clipnorm", "0"), "clipnorm must be in (0.0, inf]"),
+        (
             ("train", "lenet5", "--schedule", "cosine", "--warmup-steps", "-5"),
             "warmup_steps must be an integer >= 0",
         ),
@@ -153,6 +159,37 @@ def test_train_with_schedule_warmup_checkpoint_and_mixed_precision(capsys, tmp_p
     assert status == 0, err
     assert f"already finished: 2 of 2 epochs ({folder})" in out and "Epoch" not in out
     assert float(out.split("test accuracy: ")[1].split()[0]) == pytest.approx(accuracy)
+
+
+def test_train_at_the_optimizer_default_rate_with_the_penalty_and_clipping(
+    capsys, tmp_path, monkeypatch
+):
+    """--lr defaults to the optimizer's rate (adamax: 0.002); --momentum, --weight-decay,
+    --l2, --l1 and --clipnorm reach zoo.training.fit."""
+    folder = tmp_path / "run"
+    argv = [*SMALL, "--epochs", 1, "--optimizer", "adamax", "--checkpoint-dir", folder]
+    status, _, err = zoo_main(capsys, *argv, "--l2", "1e-4", "--clipnorm", "1", "--no-save")
+    assert status == 0, err
+    with open(folder / "history.csv") as file:
+        (row,) = csv.DictReader(file)
+    assert float(row["learning_rate"]) == pytest.approx(0.002)
+    seen = {}
+
+    def fake_fit(model, train, **kwargs):
+        seen.update(kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("zoo.training.fit", fake_fit)
+    options = ["--momentum", "0.8", "--weight-decay", "1e-3", "--l1", "1e-5"]
+    status, _, _ = zoo_main(capsys, *SMALL, "--optimizer", "nesterov", *options, "--no-save")
+    assert status == 130
+    assert (seen["optimizer"], seen["learning_rate"], seen["momentum"]) == ("nesterov", None, 0.8)
+    assert (seen["weight_decay"], seen["l2"], seen["l1"], seen["clipnorm"]) == (
+        1e-3,
+        0.0,
+        1e-5,
+        None,
+    )
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,10 @@ def test_tune_passes_its_options_to_search(tmp_path, monkeypatch, capsys):
     assert (seen["tuner"], seen["max_trials"], seen["epochs"]) == ("hyperband", 4, 3)
     assert seen["parallel_trials"] == 2 and seen["overwrite"] is False
     assert seen["input_shape"] == (32, 32, 1) and seen["num_classes"] == 10
+    assert "optimizer" not in seen  # searched unless --optimizer fixes it
+    seen.clear()
+    assert cli.main([*argv, "--optimizer", "adam"]) == 1
+    assert seen["optimizer"] == "adam"
 
 
 @pytest.mark.parametrize(
@@ -68,6 +72,7 @@ def test_tune_passes_its_options_to_search(tmp_path, monkeypatch, capsys):
         (["tune", "lstm"], "'lstm' is a sequence_classification model"),
         (["tune", "mlpp"], "Did you mean 'mlp'?"),
         (["tune", "mlp", "--epochs", "many"], "invalid int value: 'many'"),
+        (["tune", "mlp", "--optimizer", "adamw"], "optimizer"),
     ],
 )
 def test_user_mistakes_are_one_line_and_exit_2(argv, phrase, tmp_path, capsys):

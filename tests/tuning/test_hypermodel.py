@@ -67,8 +67,10 @@ def test_default_configuration_is_the_paper_model():
     model = hypermodel("mlp", input_shape=(8, 8, 1)).build(keras_tuner.HyperParameters())
     reference = zoo.build("mlp", input_shape=(8, 8, 1))
     assert model.count_params() == reference.count_params() == 64 * 500 + 500 + 5010
+    # zoo.training.fit's default: plain SGD (momentum 0) at 0.01.
     assert isinstance(model.optimizer, keras.optimizers.SGD)
-    assert float(model.optimizer.momentum) == pytest.approx(0.9)
+    assert float(model.optimizer.momentum) == 0.0
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.01)
 
 
 def test_fixed_hyperparameters_and_knobs():
@@ -92,7 +94,7 @@ def test_fixed_hyperparameters_and_knobs():
     [
         ({"depth": 3}, ["'depth'", "num_layers", "learning_rate", "hidden_units"]),
         ({"optimizer": "adamw"}, ["'optimizer'", "'adam'", "'adamw'"]),
-        ({"learning_rate": "fast"}, ["'learning_rate'", "a number", "0.0001, 0.3"]),
+        ({"learning_rate": "fast"}, ["'learning_rate'", "a number", "0.001, 0.1"]),
         ({"subsampling": "max"}, ["'subsampling'"]),
     ],
 )
@@ -181,7 +183,12 @@ def test_a_trial_trains_with_the_recipe_it_logs_the_rate_and_stops_on_nan():
             "'learning_rate' of 'mlp' is not used with optimizer 'adadelta', whose learning "
             "rate is 'adadelta_learning_rate'",
         ),
-        ({"optimizer": "adam", "adadelta_learning_rate": 1.0}, "fix 'learning_rate' instead"),
+        ({"optimizer": "adam", "adadelta_learning_rate": 1.0}, "fix 'adam_learning_rate' instead"),
+        (
+            {"optimizer": "adam", "learning_rate": 0.01},
+            "'learning_rate' of 'mlp' is not used with optimizer 'adam', whose learning rate is "
+            "'adam_learning_rate'",
+        ),
     ],
 )
 def test_bad_arguments_raise_at_once(arguments, phrase):
@@ -205,6 +212,31 @@ def test_adadelta_trains_at_its_own_rate():
     assert float(fixed.build(keras_tuner.HyperParameters()).optimizer.learning_rate) == (
         pytest.approx(0.3)
     )
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "kind", "rate", "momentum"),
+    [
+        ("sgd", keras.optimizers.SGD, 0.01, 0.0),
+        ("momentum", keras.optimizers.SGD, 0.01, 0.9),
+        ("nesterov", keras.optimizers.SGD, 0.01, 0.9),
+        ("rmsprop", keras.optimizers.RMSprop, 0.001, None),
+        ("adam", keras.optimizers.Adam, 0.001, None),
+        ("adamax", keras.optimizers.Adamax, 0.002, None),
+        ("adadelta", keras.optimizers.Adadelta, 1.0, None),
+    ],
+)
+def test_each_optimizer_builds_at_its_own_default_rate(optimizer, kind, rate, momentum):
+    space = hypermodel("softmax_regression", input_shape=(4,), num_classes=3, optimizer=optimizer)
+    hp = keras_tuner.HyperParameters()
+    net = space.build(hp)
+    assert type(net.optimizer) is kind
+    assert float(net.optimizer.learning_rate) == pytest.approx(rate, rel=1e-6)
+    assert hp.values[spaces.learning_rate_key(optimizer)] == rate
+    assert ("momentum" in hp.values) == (momentum not in (None, 0.0))
+    if momentum is not None:
+        assert float(net.optimizer.momentum) == pytest.approx(momentum)
+        assert net.optimizer.nesterov == (optimizer == "nesterov")
 
 
 def _arrays(count, features=4, classes=3):
@@ -238,7 +270,9 @@ def test_one_hot_labels_compile_categorical_cross_entropy():
     load = {"batch_size": 64, "image_size": 8, "one_hot": True}
     train = data.load("digits", "train", seed=0, **load)
     validation = data.load("digits", "test", shuffle=False, **load)
-    space = hypermodel("mlp", input_shape=(8, 8, 1), units_1=16, optimizer="adam")
+    space = hypermodel(
+        "mlp", input_shape=(8, 8, 1), units_1=16, optimizer="adam", adam_learning_rate=0.01
+    )
     hp = keras_tuner.HyperParameters()
     model = space.build(hp)
     assert isinstance(model.loss, keras.losses.SparseCategoricalCrossentropy)

@@ -132,7 +132,7 @@ def test_failed_trial_is_recorded_and_the_search_goes_on(digits, tmp_path, monke
         max_trials=3,
         num_layers=1,
         optimizer="adam",
-        learning_rate=0.01,
+        adam_learning_rate=0.01,
         weight_decay=0.0,
         dropout=0.0,
         batch_size=64,

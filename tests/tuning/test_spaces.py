@@ -20,6 +20,9 @@ def test_training_space_is_the_lectures_list():
     assert set(space) == {
         "optimizer",
         "learning_rate",
+        "rmsprop_learning_rate",
+        "adam_learning_rate",
+        "adamax_learning_rate",
         "adadelta_learning_rate",
         "momentum",
         "weight_decay",
@@ -30,12 +33,18 @@ def test_training_space_is_the_lectures_list():
     }
     assert space["optimizer"].values == OPTIMIZERS
     assert space["learning_rate"].sampling == "log"
-    assert space["momentum"].when == ("optimizer", ("sgd", "momentum", "nesterov"))
+    # gamma is the momentum optimizers' (sgd is plain SGD).
+    assert space["momentum"].when == ("optimizer", ("momentum", "nesterov"))
     assert space["initializer"].values == ("glorot", "he", "normal")
-    assert space["initializer"].knob_values["he"] == "he_normal"
+    # The notes' He and Gaussian (zoo.layers.initializers), Keras' glorot_uniform.
+    assert space["initializer"].knob_values == {
+        "glorot": "glorot_uniform",
+        "he": "lecture_zoo>He",
+        "normal": "lecture_zoo>Gaussian",
+    }
     assert space["batch_size"].values == (32, 64, 128)
     assert space["schedule"].values == schedules.NAMES
-    # Defaults are zoo.training.fit's: plain SGD at 0.01 with momentum 0.9, no decay.
+    # Defaults are zoo.training.fit's: plain SGD at 0.01, no decay.
     assert [space[k].default for k in ("optimizer", "learning_rate", "weight_decay")] == [
         "sgd",
         0.01,
@@ -61,6 +70,9 @@ def test_knobs_the_builder_lacks_are_left_out():
     assert set(softmax) == {
         "optimizer",
         "learning_rate",
+        "rmsprop_learning_rate",
+        "adam_learning_rate",
+        "adamax_learning_rate",
         "adadelta_learning_rate",
         "momentum",
         "weight_decay",
@@ -82,36 +94,58 @@ def test_fallback_space_takes_the_knobs_a_builder_has():
     assert "alpha" not in space and "num_layers" not in space
     assert space["activation"].default == "tanh"
     assert space["dropout"].default == 0.2
-    assert space["initializer"].default == "he"
+    # The builder's own "he_normal" (Keras' truncated He) is not the notes' He: it is searched
+    # as a choice of its own, and stays the default.
+    assert space["initializer"].default == "he_normal"
+    assert space["initializer"].values == ("he_normal", "glorot", "he", "normal")
+    assert space["initializer"].knob_value("he_normal") == "he_normal"
+    assert space["initializer"].knob_value("he") == "lecture_zoo>He"
     assert space["units"].default == 64
 
 
-def test_adadelta_has_its_own_learning_rate_range_around_one():
-    """keras-tuner conditional scopes: ``learning_rate`` (1e-4 .. 0.3) for every optimizer but
-    Adadelta, ``adadelta_learning_rate`` (0.2 .. 5, default 1.0) for Adadelta alone."""
+RATES = {
+    # optimizer: (hyperparameter, low, default, high)
+    "sgd": ("learning_rate", 1e-3, 0.01, 0.1),
+    "momentum": ("learning_rate", 1e-3, 0.01, 0.1),
+    "nesterov": ("learning_rate", 1e-3, 0.01, 0.1),
+    "rmsprop": ("rmsprop_learning_rate", 1e-4, 1e-3, 1e-2),
+    "adam": ("adam_learning_rate", 1e-4, 1e-3, 1e-2),
+    "adamax": ("adamax_learning_rate", 2e-4, 2e-3, 2e-2),
+    "adadelta": ("adadelta_learning_rate", 0.2, 1.0, 5.0),
+}
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_each_optimizer_samples_its_own_learning_rate_range(optimizer):
+    """keras-tuner conditional scopes: each optimizer's rate is a log-scale hyperparameter
+    around its own default (zoo.training.recipe.DEFAULT_LEARNING_RATES), one decade either
+    side (Adadelta's multiplier 0.2 .. 5 around 1.0), active only for that optimizer."""
+    from zoo.training.recipe import DEFAULT_LEARNING_RATES
+
     space = spaces.TRAINING_SPACE
-    shared, own = space["learning_rate"], space["adadelta_learning_rate"]
-    assert shared.when == ("optimizer", tuple(o for o in OPTIMIZERS if o != "adadelta"))
-    assert own.when == ("optimizer", ("adadelta",))
-    assert (own.min_value, own.max_value, own.default, own.sampling) == (0.2, 5.0, 1.0, "log")
-    assert spaces.learning_rate_key("adadelta") == "adadelta_learning_rate"
-    assert spaces.learning_rate_key("adam") == "learning_rate"
-    for optimizer, active, inactive in (
-        ("adadelta", "adadelta_learning_rate", "learning_rate"),
-        ("rmsprop", "learning_rate", "adadelta_learning_rate"),
-    ):
-        hp = keras_tuner.HyperParameters()
-        hp.Fixed("optimizer", optimizer)
-        for name in ("learning_rate", "adadelta_learning_rate"):
-            with hp.conditional_scope(*space[name].when):
-                space[name].declare(hp, name)
-        assert active in hp.values and inactive not in hp.values
-        (declared,) = [p for p in hp.space if p.name == active]
-        samples = [declared.random_sample(seed) for seed in range(200)]
-        low, high = (0.2, 5.0) if optimizer == "adadelta" else (1e-4, 0.3)
-        assert low <= min(samples) and max(samples) <= high
-        if optimizer == "adadelta":  # log-uniform around 1.0: both sides of it
-            assert min(samples) < 0.5 and max(samples) > 2.0
+    key, low, default, high = RATES[optimizer]
+    assert spaces.learning_rate_key(optimizer) == key
+    param = space[key]
+    assert optimizer in param.when[1] and param.when[0] == "optimizer"
+    assert (param.min_value, param.default, param.max_value, param.sampling) == (
+        low,
+        default,
+        high,
+        "log",
+    )
+    assert default == DEFAULT_LEARNING_RATES[optimizer]
+    rates = {name for name, _, _, _ in RATES.values()}
+    hp = keras_tuner.HyperParameters()
+    hp.Fixed("optimizer", optimizer)
+    for name in sorted(rates):
+        with hp.conditional_scope(*space[name].when):
+            space[name].declare(hp, name)
+    assert key in hp.values and not (rates - {key}) & set(hp.values)
+    (declared,) = [p for p in hp.space if p.name == key]
+    samples = [declared.random_sample(seed) for seed in range(200)]
+    assert low <= min(samples) and max(samples) <= high
+    # log-uniform around the default: both sides of it, a decade apart
+    assert min(samples) < default / 3 and max(samples) > default * 3
 
 
 def test_declared_values_come_from_keras_tuner():
