@@ -6,21 +6,25 @@ builder advises for training from a random initialisation, linear 2-D code, logi
 learns a 2-D code by backpropagation on the mean squared reconstruction error; PCA
 (scikit-learn) keeps the first two principal components. Both are fitted on the training split;
 the script prints the mean squared reconstruction error of each on the test split and draws the
-test digits' 2-D codes, coloured by class, side by side into a PNG. The nonlinear code usually
-separates the classes better and reconstructs with a lower error than the linear projection.
+test digits' 2-D codes, coloured by class, side by side into a PNG. The nonlinear code
+reconstructs with a lower error than the linear projection (and usually separates the classes
+better): the script checks the first and exits with status 1 if the autoencoder's test error is
+not below PCA's. Five epochs are not enough for that (0.0555 against PCA's 0.0532 with seed 0),
+so even --quick trains 15 (0.0423; 10 epochs give 0.047, 100 give 0.032).
 
 Lectures: seed 002 (autoencoder 784-1000-500-250-2), seed 003 (PCA/LDA); Hinton &
 Salakhutdinov 2006, "Reducing the dimensionality of data with neural networks".
 
 Run:
     python examples/autoencoder_vs_pca.py --out codes.png
-    python examples/autoencoder_vs_pca.py --quick        # fewer epochs; PNG in a temporary folder
+    python examples/autoencoder_vs_pca.py --quick        # 15 epochs; PNG in a temporary folder
 """
 
 from __future__ import annotations
 
 import argparse
 import pathlib
+import sys
 import tempfile
 
 import keras
@@ -28,6 +32,9 @@ import numpy as np
 
 import zoo
 from zoo.training import data
+
+EPOCHS = 100
+QUICK_EPOCHS = 15  # the fewest that beat PCA with a margin (seeds 0-2: 0.040-0.042 vs 0.053)
 
 
 def train_autoencoder(x_train, epochs: int) -> keras.Model:
@@ -58,14 +65,16 @@ def draw(codes: dict, labels, path: pathlib.Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5 epochs instead of 100")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK_EPOCHS} epochs instead of {EPOCHS}"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="autoencoder epochs")
     parser.add_argument(
         "--out", type=pathlib.Path, default=None, help="PNG to write (default: a temporary folder)"
     )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    epochs = args.epochs or (5 if args.quick else 100)
+    epochs = args.epochs or (QUICK_EPOCHS if args.quick else EPOCHS)
     out = args.out or pathlib.Path(tempfile.mkdtemp(prefix="autoencoder_vs_pca_")) / "codes.png"
 
     from sklearn.decomposition import PCA
@@ -97,6 +106,17 @@ def main(argv=None) -> int:
         out,
     )
     print(f"wrote the 2-D codes of both to {out}")
+    if not ae_error < pca_error:
+        print(
+            f"autoencoder_vs_pca: the autoencoder's reconstruction MSE {ae_error:.5f} is not below "
+            f"PCA's {pca_error:.5f} after {epochs} epochs; train longer (--epochs).",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"the autoencoder reconstructs better than PCA: MSE {ae_error:.5f} < {pca_error:.5f} "
+        f"({1 - ae_error / pca_error:.0%} lower)"
+    )
     return 0
 
 

@@ -6,7 +6,9 @@ script runs that comparison on scikit-learn's bundled 8x8 digits (64-500-10, off
 `zoo.build("mlp", ...)`: same seed, same initial-weight draw, same data order, same plain SGD
 and the same number of epochs for both; it prints each network's loss curve (first, middle,
 last epoch) and test accuracy. Sigmoid saturates (h'(s) <= 1/4), so its loss falls more slowly
-under the same learning rate; ReLU's derivative is 1 on its active side.
+under the same learning rate; ReLU's derivative is 1 on its active side. The script checks that
+ReLU ends with the higher test accuracy and exits with status 1 (one line on stderr) if it does
+not: with seed 0, 0.894 against 0.275 after 3 epochs and 0.953 against 0.878 after 20.
 
 Lectures: seed 001 "Problem 2" (MNIST MLP, sigmoid vs ReLU); seed 000 / seed 004 on vanishing
 gradients and the ReLU family.
@@ -19,6 +21,7 @@ Run:
 from __future__ import annotations
 
 import argparse
+import sys
 
 import keras
 
@@ -67,6 +70,14 @@ def main(argv=None) -> int:
     better = max(results, key=results.get)
     gap = results["relu"] - results["sigmoid"]
     print(f"relu - sigmoid test accuracy: {gap:+.4f} (better: {better})")
+    if not results["relu"] > results["sigmoid"]:
+        print(
+            f"mnist_mlp_sigmoid_vs_relu: ReLU did not beat sigmoid (test accuracy "
+            f"{results['relu']:.4f} vs {results['sigmoid']:.4f} after {epochs} epochs, seed "
+            f"{args.seed}, lr {args.lr})",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

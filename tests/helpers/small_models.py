@@ -32,6 +32,7 @@ SMALL_CONFIGS: dict[str, dict] = {
     "gru": {**_RNN, "bidirectional": True},
     "inception_v3": _image(75),
     "lenet5": _image(16, 1),
+    "logistic_regression": {"input_shape": (8, 8, 1)},  # binary: one sigmoid unit
     "lstm": dict(_RNN),
     "maxout_mlp": _image(8, 1, hidden_units=[8, 8], num_pieces=2),
     "mlp": _image(8, 1, hidden_units=[8]),
@@ -99,6 +100,8 @@ SAME_LAYERS_AS = {
     **dict.fromkeys(("resnet34", "resnet50", "resnet101", "resnet152"), "resnet18"),
     **dict.fromkeys(("resnet32", "resnet44", "resnet56", "resnet110"), "resnet20"),
     **dict.fromkeys(("vgg_b", "vgg_c", "vgg_d", "vgg_e"), "vgg_a"),
+    # Not deeper, but the same builder path (flatten, one float32 Dense) and layer types.
+    "logistic_regression": "softmax_regression",
 }
 
 

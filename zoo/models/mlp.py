@@ -1,9 +1,12 @@
-"""Fully connected networks of the lectures: softmax regression and the multi-layer perceptron.
+"""Fully connected networks of the lectures: logistic and softmax regression, and the
+multi-layer perceptron.
 
-Both flatten their input, so they take images or feature vectors of any shape.
+All three flatten their input, so they take images or feature vectors of any shape.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import keras
 
@@ -43,6 +46,48 @@ def _mlp(spec: BuildSpec, hidden_units, activation: str, dropout: float) -> kera
 )
 def softmax_regression(spec: BuildSpec) -> keras.Model:
     """Softmax regression: flatten, then one dense layer with softmax, p = softmax(Wx + b)."""
+    return _mlp(spec, (), "linear", 0.0)
+
+
+@register(
+    "logistic_regression",
+    aliases=("binary_logistic_regression",),
+    family="mlp",
+    task="image_classification",
+    paper="Bishop 2006, Pattern Recognition and Machine Learning, section 4.3.2 "
+    "(lecture 001, logistic regression)",
+    year=2006,
+    default_input_shape=(28, 28, 1),
+    default_num_classes=1,
+)
+def logistic_regression(spec: BuildSpec) -> keras.Model:
+    """Logistic regression: flatten, then one sigmoid unit, P(t = 1 | x) = sigmoid(w^T x + b).
+
+    Lecture 001 ("Logistic regression"): for two classes one 0-1 unit is enough; it is trained
+    with the binary cross-entropy E = -(1/N) sum t ln h + (1 - t) ln(1 - h), whose gradient is
+    (1/N) sum x (h - t). With 784 inputs (the default 28x28x1) it has 785 parameters.
+
+    ``num_classes`` (scikit-learn's ``LogisticRegression`` semantics):
+
+    - 1 (the default) or 2: the binary model, one unit ``predictions`` of shape (N, 1), for
+      labels t in {0, 1} of shape (N,) or (N, 1) and ``keras.losses.BinaryCrossentropy``. A
+      softmax over one unit is constantly 1, so ``classifier_activation="softmax"`` (`zoo.build`'s
+      default) means its two-class form here: softmax([s, 0])_1 = sigmoid(s). ``None`` gives the
+      logit s (train with ``BinaryCrossentropy(from_logits=True)``); any other activation is used
+      as given.
+    - K >= 3: multinomial logistic regression, K units with softmax (the same network as
+      ``softmax_regression``); with ``classifier_activation="sigmoid"`` K independent one-vs-rest
+      units instead (multi-label).
+
+    Example: ``zoo.build("logistic_regression", input_shape=(64,))`` -> 65 parameters.
+    """
+    if spec.include_top and spec.num_classes <= 2:
+        activation = spec.classifier_activation
+        spec = dataclasses.replace(
+            spec,
+            num_classes=1,
+            classifier_activation="sigmoid" if activation == "softmax" else activation,
+        )
     return _mlp(spec, (), "linear", 0.0)
 
 

@@ -33,7 +33,7 @@ def test_list_models_sorted_canonical_with_patterns_and_filters():
     assert zoo.list_models("LeNet") == ["lenet5"]  # an alias matches, the canonical name returns
     assert zoo.list_models("mnist-*") == ["mnist_cnn"]
     assert zoo.list_models("no_such_*") == []
-    assert zoo.list_models(family="mlp") == ["mlp", "softmax_regression"]
+    assert zoo.list_models(family="mlp") == ["logistic_regression", "mlp", "softmax_regression"]
     image = zoo.list_models(task="image_classification")
     assert "lenet5" in image and all(zoo.info(n).task == "image_classification" for n in image)
 
