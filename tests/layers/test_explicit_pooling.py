@@ -49,7 +49,12 @@ def test_matches_keras_autodiff_and_central_differences(kind, config):
     ours, reference = ours_class(*config), keras_class(*config)
     out = to_numpy(ours(x))
     assert out.shape == tuple(ours.compute_output_shape(INPUT_SHAPE))
-    np.testing.assert_allclose(out, to_numpy(reference(x)), rtol=1e-6, atol=1e-6)
+    # Keras 3.15's torch AveragePooling2D pads "same" windows unlike its TensorFlow and JAX
+    # backends (whose result, the mean of the real inputs, this layer follows): under torch
+    # only the central differences check the average over "same" windows.
+    deviant = BACKEND == "torch" and kind == "average" and config[2] == "same"
+    if not deviant:
+        np.testing.assert_allclose(out, to_numpy(reference(x)), rtol=1e-6, atol=1e-6)
 
     with float64_enabled():
         ours64, reference64 = (
@@ -63,8 +68,9 @@ def test_matches_keras_autodiff_and_central_differences(kind, config):
         (got,) = gradients(ours64, x64, upstream)
         public = to_numpy(ours64.backward(x64, upstream))
         assert got.dtype == want.dtype == public.dtype == np.float64
-        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(public, want, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(public, got, rtol=1e-10, atol=1e-12)
+        if not deviant:
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
     result = gradcheck(ours, x)
     assert result.weights == {} and result.passed(1e-6), str(result)

@@ -33,6 +33,14 @@ class WronglyDifferentiatedSquare(keras.layers.Layer):
         return ops.custom_gradient(forward)(x, ops.cast(self.w, self.compute_dtype))
 
 
+# Keras 3.15's torch backend multiplies float64 matrices in float32 (see
+# zoo.layers.explicit_dense._matmul), so central differences of a Keras Dense are rounding there.
+TORCH_MATMUL = pytest.mark.skipif(
+    BACKEND == "torch", reason="keras.ops.matmul rounds float64 to float32 under torch"
+)
+
+
+@TORCH_MATMUL
 def test_keras_dense_passes():
     layer = keras.layers.Dense(4, activation="sigmoid")
     result = gradcheck(layer, random_inputs((3, 5), seed=1))
@@ -63,6 +71,7 @@ def test_explicit_dense_passes_and_weights_are_the_layers():
     )
 
 
+@TORCH_MATMUL
 def test_model_and_unbuilt_layer():
     model = keras.Sequential(
         [keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2)]
