@@ -493,6 +493,7 @@ def test_numpy_numbers_are_fit_arguments_like_python_ones():
         epochs=np.int64(2),
         learning_rate=np.float32(0.05),
         warmup_steps=np.int64(1),
+        optimizer="momentum",
         momentum=np.float64(0.5),
         verbose=0,
     )
