@@ -31,7 +31,6 @@ Run:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import pathlib
 import sys
 
@@ -45,6 +44,7 @@ from zoo.layers import (
     ExplicitMaxPooling2D,
     gradcheck,
 )
+from zoo.layers.gradcheck import float64_mode, vjp
 from zoo.training import data, fit
 
 TOLERANCE = 1e-8  # largest |hand-written - autodiff| accepted, in float64
@@ -67,43 +67,6 @@ LAYERS = {  # name -> a factory of the layer checked on inputs of shape (2, 6, 7
 }
 
 
-@contextlib.contextmanager
-def float64():
-    """JAX computes in float32 unless its 64-bit mode is on."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        with jax.enable_x64(True):
-            yield
-    else:
-        yield
-
-
-def autodiff_vjp(function, inputs, upstream):
-    """Gradients of sum(function(*inputs) * upstream) with respect to every input."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        variables = [tf.convert_to_tensor(v) for v in inputs]
-        with tf.GradientTape() as tape:
-            tape.watch(variables)
-            outputs = function(*variables)
-        return [g.numpy() for g in tape.gradient(outputs, variables, output_gradients=upstream)]
-    if backend == "jax":
-        import jax
-
-        _, pullback = jax.vjp(function, *inputs)
-        return [np.asarray(g) for g in pullback(upstream)]
-    if backend == "torch":
-        import torch
-
-        variables = [torch.tensor(v, requires_grad=True) for v in inputs]
-        function(*variables).backward(torch.tensor(upstream))
-        return [v.grad.numpy() for v in variables]
-    raise SystemExit(f"backend {backend!r} has no autodiff comparison in this example")
-
-
 def to_numpy(x) -> np.ndarray:
     return np.asarray(keras.ops.convert_to_numpy(x))
 
@@ -117,12 +80,12 @@ def backward_vs_autodiff(layer, rng: np.random.Generator) -> tuple[float, list]:
         kernel = rng.normal(size=tuple(layer.kernel.shape))
         bias = rng.normal(size=tuple(layer.bias.shape))
         hand = layer.backward(x, upstream, kernel=kernel, bias=bias)
-        auto = autodiff_vjp(
+        auto = vjp(
             lambda x_, k_, b_: layer.forward(x_, kernel=k_, bias=b_), [x, kernel, bias], upstream
         )
     else:
         hand = [layer.backward(x, upstream)]
-        auto = autodiff_vjp(layer.forward, [x], upstream)
+        auto = vjp(layer.forward, [x], upstream)
     hand = [to_numpy(h) for h in hand]
     difference = max(float(np.max(np.abs(h - a))) for h, a in zip(hand, auto, strict=True))
     return difference, hand
@@ -201,7 +164,7 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(args.seed)
     print(f"backend: {keras.backend.backend()}")
     worst, worst_check = 0.0, 0.0
-    with float64():
+    with float64_mode():
         for name, factory in LAYERS.items():
             difference, _ = backward_vs_autodiff(factory(), rng)
             worst = max(worst, difference)

@@ -30,13 +30,13 @@ Run:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import pathlib
 
 import keras
 import numpy as np
 
 from zoo.layers import ExplicitSimpleRNN, gradient_norms
+from zoo.layers.gradcheck import float64_mode, vjp
 
 TOLERANCE = 1e-8
 
@@ -73,43 +73,6 @@ def norms_table(steps: int, units: int, seed: int) -> dict:
     }
 
 
-def autodiff_vjp(function, inputs, upstream):
-    """Gradients of sum(function(*inputs) * upstream) with respect to every input."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        variables = [tf.convert_to_tensor(v) for v in inputs]
-        with tf.GradientTape() as tape:
-            tape.watch(variables)
-            outputs = function(*variables)
-        return [g.numpy() for g in tape.gradient(outputs, variables, output_gradients=upstream)]
-    if backend == "jax":
-        import jax
-
-        _, pullback = jax.vjp(function, *inputs)
-        return [np.asarray(g) for g in pullback(upstream)]
-    if backend == "torch":
-        import torch
-
-        variables = [torch.tensor(v, requires_grad=True) for v in inputs]
-        function(*variables).backward(torch.tensor(upstream))
-        return [v.grad.numpy() for v in variables]
-    raise SystemExit(f"backend {backend!r} has no autodiff comparison in this example")
-
-
-@contextlib.contextmanager
-def float64_mode():
-    """JAX computes in float32 unless its 64-bit mode is on."""
-    if keras.backend.backend() == "jax":
-        import jax
-
-        with jax.enable_x64(True):
-            yield
-    else:
-        yield
-
-
 def bptt_check(activation: str, rng: np.random.Generator) -> float:
     """Max |BPTT by hand - autodiff| over dx, dW, dU, db for ExplicitSimpleRNN(5, activation),
     with a loss on every state and masked steps."""
@@ -130,7 +93,7 @@ def bptt_check(activation: str, rng: np.random.Generator) -> float:
             x, upstream, mask=mask, kernel=weights[0], recurrent_kernel=weights[1], bias=weights[2]
         )
         hand = [keras.ops.convert_to_numpy(h) for h in hand]
-        auto = autodiff_vjp(forward, [x, *weights], upstream)
+        auto = vjp(forward, [x, *weights], upstream)
     return max(float(np.max(np.abs(h - a))) for h, a in zip(hand, auto, strict=True))
 
 

@@ -125,8 +125,10 @@ def relative_error(analytic, numeric, *, floor: float = FLOOR, tiny: float = TIN
 
 
 @contextlib.contextmanager
-def _float64_mode():
-    """floatx and the global dtype policy float64 (JAX: 64-bit mode), restored afterwards."""
+def float64_mode():
+    """floatx and the global dtype policy float64 (JAX: its 64-bit mode, without which it
+    computes in float32), restored afterwards: where `gradcheck` runs, and where a float64
+    comparison of a hand-written backward pass should (the examples use it)."""
     floatx = keras.config.floatx()
     policy = keras.config.dtype_policy()
     with contextlib.ExitStack() as stack:
@@ -240,6 +242,21 @@ def _autodiff(loss, params):
     raise ValueError(f"gradcheck needs autodiff; the {backend!r} backend has none.")
 
 
+def vjp(function, inputs, upstream) -> list[np.ndarray]:
+    """The gradients of ``sum(function(*inputs) * upstream)`` with respect to every input, by
+    the backend's autodiff: what backpropagation computes, to compare a hand-written backward
+    pass with (the examples do). ``inputs`` and ``upstream`` are arrays; their dtypes are kept.
+
+    Example: ``vjp(layer.forward, [x], upstream)`` -> ``[dL/dx]``.
+    """
+    upstream = np.asarray(upstream)
+
+    def loss(tensors):
+        return keras.ops.sum(keras.ops.multiply(function(*tensors), _tensor(upstream)))
+
+    return _autodiff(loss, [np.asarray(x) for x in inputs])
+
+
 def _compiled(function):
     """``function`` (list of tensors -> list of tensors) compiled where the backend can."""
     backend = keras.backend.backend()
@@ -327,7 +344,7 @@ def gradcheck(layer_or_function, inputs, *, upstream=None, eps=1e-6, seed=0) -> 
     )
     differentiable = [k for k, x in enumerate(flat_inputs) if np.issubdtype(x.dtype, np.floating)]
 
-    with _float64_mode():
+    with float64_mode():
         if is_layer:
             layer = _float64_copy(layer_or_function, _structure(inputs, flat_inputs))
             weight_names = [v.path for v in layer_or_function.trainable_weights]
