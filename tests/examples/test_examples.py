@@ -1,20 +1,28 @@
 """Smoke test of examples/: every script runs with --quick and prints its result lines.
 
-Each script runs in a subprocess (the way a reader runs it) under the TensorFlow backend, from
-an empty working directory, with its output paths inside ``tmp_path``; the test checks the exit
-status, the result lines the script promises and the files it was told to write, and that it
-wrote nothing into the working directory. A script added to examples/ is picked up
-automatically (with the generic checks only, until it gets an entry in ``EXPECTED``).
+Each script's ``main`` runs under the TensorFlow backend, from an empty working directory, with
+its output paths inside ``tmp_path``; the test checks the exit status, the result lines the
+script promises and the files it was told to write, and that it wrote nothing into the working
+directory. The scripts run in the test's process (a fresh interpreter per script would import
+TensorFlow 13 times, ~8 s each); `SUBPROCESS` also runs as a reader runs it, ``python
+examples/X.py --quick``, for the ``__main__`` guard and the exit status. A script added to
+examples/ is picked up automatically (with the generic checks only, until it gets an entry in
+``EXPECTED``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import pathlib
 import re
+import runpy
 import subprocess
 import sys
+import tempfile
 
+import keras
 import pytest
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
@@ -168,6 +176,8 @@ EXPECTED = {
 # script name -> the start of the one line it prints (exit status 2) when the real data it needs
 # (../shared/data) is absent: the test then skips.
 NEEDS_DATA = {"fine_tune_digits.py": "fine_tune_digits: no MNIST IDX files"}
+# The script that also runs in a fresh interpreter: the cheapest.
+SUBPROCESS = EXAMPLES / "lr_schedules.py"
 
 
 def _environment(tmp_path: pathlib.Path) -> dict:
@@ -188,15 +198,7 @@ def test_every_example_has_expectations():
     assert {p.name for p in SCRIPTS} >= set(EXPECTED), "EXPECTED names a missing script"
 
 
-# Every case imports TensorFlow in a fresh process and trains a little: all take over 10 s.
-@pytest.mark.slow
-@pytest.mark.timeout(600)
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
-def test_example_runs_quick(script: pathlib.Path, tmp_path):
-    arguments, files, patterns = EXPECTED.get(script.name, ([], [], []))
-    arguments = [a.replace("{tmp}", str(tmp_path)) for a in arguments]
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
+def _run_in_a_subprocess(script: pathlib.Path, arguments, cwd, tmp_path) -> tuple[int, str, str]:
     try:
         completed = subprocess.run(
             [sys.executable, str(script), "--quick", *arguments],
@@ -209,14 +211,63 @@ def test_example_runs_quick(script: pathlib.Path, tmp_path):
         )
     except subprocess.TimeoutExpired as error:
         pytest.fail(f"{script.name} --quick hung; partial output:\n{error.stdout}\n{error.stderr}")
-    report = f"stdout:\n{completed.stdout}\nstderr (tail):\n{completed.stderr[-4000:]}"
+    return completed.returncode, completed.stdout, completed.stderr
+
+
+def _run_here(script: pathlib.Path, arguments, cwd, tmp_path, monkeypatch) -> tuple[int, str, str]:
+    """``main(["--quick", *arguments])`` of the script in this process, from ``cwd``, with the
+    environment a subprocess would get (its temporary folder included)."""
+    for key, value in _environment(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick", *arguments])
+    main = runpy.run_path(str(script), run_name=script.stem)["main"]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            status = main(["--quick", *arguments])
+        except SystemExit as exit:
+            status = exit.code
+    return status or 0, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture
+def agg_backend():
+    """Matplotlib's non-interactive backend for the test (as MPLBACKEND=Agg in a subprocess)."""
+    matplotlib = pytest.importorskip("matplotlib")
+    old = matplotlib.get_backend()
+    matplotlib.use("Agg")
+    yield
+    matplotlib.use(old)
+
+
+# Every case trains a little: most take over 5 s.
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize(
+    ("script", "in_process"),
+    [pytest.param(p, True, id=p.stem) for p in SCRIPTS]
+    + [pytest.param(SUBPROCESS, False, id=f"{SUBPROCESS.stem}-subprocess")],
+)
+def test_example_runs_quick(script: pathlib.Path, in_process, tmp_path, monkeypatch, agg_backend):
+    assert keras.backend.backend() == "tensorflow"  # slow: skipped under the other backends
+    arguments, files, patterns = EXPECTED.get(script.name, ([], [], []))
+    arguments = [a.replace("{tmp}", str(tmp_path)) for a in arguments]
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    if in_process:
+        status, stdout, stderr = _run_here(script, arguments, cwd, tmp_path, monkeypatch)
+    else:
+        status, stdout, stderr = _run_in_a_subprocess(script, arguments, cwd, tmp_path)
+    report = f"stdout:\n{stdout}\nstderr (tail):\n{stderr[-4000:]}"
     missing = NEEDS_DATA.get(script.name)
-    if completed.returncode == 2 and missing and missing in completed.stderr:
-        pytest.skip(completed.stderr.strip().splitlines()[-1])
-    assert completed.returncode == 0, report
-    assert completed.stdout.strip(), report
+    if status == 2 and missing and missing in stderr:
+        pytest.skip(stderr.strip().splitlines()[-1])
+    assert status == 0, report
+    assert stdout.strip(), report
     for pattern in patterns:
-        assert re.search(pattern, completed.stdout), f"no line matches {pattern!r}\n{report}"
+        assert re.search(pattern, stdout), f"no line matches {pattern!r}\n{report}"
     for name in files:
         path = tmp_path / name
         assert path.is_file() and path.stat().st_size > 0, f"{path} missing or empty\n{report}"

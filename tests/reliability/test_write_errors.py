@@ -461,6 +461,10 @@ def test_ctrl_c_exits_130_in_one_line_and_the_same_command_resumes(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell's background job ignores SIGINT, and a child inherits that: give it the
+        # default a terminal's foreground process has, where Python turns ^C into
+        # KeyboardInterrupt (else the run ignores the signal and trains all 500 epochs).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + CHILD_TIMEOUT
     while not (tmp_path / "run" / "state.json").exists():

