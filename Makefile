@@ -13,7 +13,7 @@ BACKENDS_STAMP := $(VENV)/.installed-backends
 BACKEND_SUITES := tests/layers tests/zoo/models/test_models.py tests/zoo/models/test_blocks.py \
 	tests/zoo/models/test_features.py tests/zoo/test_loading.py tests/zoo/test_export_backends.py
 
-.PHONY: demo test test-backends bench lint clean
+.PHONY: demo test test-fast test-backends bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ PYTEST := $(BIN)/pytest -n 2 --dist load
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(PYTEST)
+
+# For working: no slow test, none the last full run timed over 0.5 s (tests/durations.json), and
+# at least one test of every file (tests/helpers/fast_tier.py). CI runs `make test`.
+test-fast: $(STAMP)
+	$(BIN)/ruff check .
+	$(PYTEST) --fast
 
 # CPU ratio benchmarks (TensorFlow backend); rewrites BENCHMARKS.md, records in artifacts/benchmarks.
 bench: $(STAMP)

@@ -1,4 +1,5 @@
-"""Shared test set-up: quiet TensorFlow, fresh Keras state for every test, repo paths."""
+"""Shared test set-up: quiet TensorFlow, fresh Keras state for every test, repo paths, the
+backend skips, and the fast tier (``--fast``, ``--store-durations``: `tests.helpers.fast_tier`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import pytest
+
+from tests.helpers import fast_tier
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -41,7 +44,54 @@ def shared_data():
     return SHARED_DATA
 
 
+def pytest_addoption(parser):
+    group = parser.getgroup("zoo")
+    group.addoption(
+        "--fast",
+        action="store_true",
+        help="run the fast tier only (make test-fast): no slow test, none recorded over "
+        f"{fast_tier.BUDGET} s, and at least one test of every file",
+    )
+    group.addoption(
+        "--store-durations",
+        action="store_true",
+        help=f"record every test's duration in tests/{fast_tier.DURATIONS.name} (for --fast)",
+    )
+
+
+def pytest_configure(config):
+    global _DURATIONS
+    _DURATIONS = {} if config.getoption("store_durations") else None
+
+
+_DURATIONS: dict[str, float] | None = None
+
+
+def pytest_runtest_logreport(report):
+    """Sum setup, call and teardown per test (in the xdist controller: from every worker)."""
+    if _DURATIONS is not None:
+        _DURATIONS[report.nodeid] = _DURATIONS.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _DURATIONS and not hasattr(session.config, "workerinput"):
+        fast_tier.store(_DURATIONS)
+
+
 def pytest_collection_modifyitems(config, items):
+    if config.getoption("fast"):
+        _keep_the_fast_tier(config, items)
+    _skip_under_other_backends(items)
+
+
+def _keep_the_fast_tier(config, items):
+    slow = {item.nodeid for item in items if item.get_closest_marker("slow")}
+    kept = fast_tier.select([item.nodeid for item in items], fast_tier.load(), slow)
+    config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in kept])
+    items[:] = [item for item in items if item.nodeid in kept]
+
+
+def _skip_under_other_backends(items):
     """Skip `tensorflow_only` and `backend_heavy` tests under the other backends, with the reason.
 
     - ``@pytest.mark.tensorflow_only("why")``: the test checks TensorFlow itself (a ``tf.*``

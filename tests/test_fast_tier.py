@@ -1,0 +1,39 @@
+"""The fast tier's selection (`tests.helpers.fast_tier`) and its record of durations."""
+
+from __future__ import annotations
+
+from tests.helpers import fast_tier
+
+
+def test_cheap_tests_stay_and_slow_or_costly_ones_go():
+    ids = ["tests/a.py::cheap", "tests/a.py::costly", "tests/a.py::marked", "tests/a.py::new"]
+    durations = {"tests/a.py::costly": fast_tier.BUDGET + 1, "tests/a.py::cheap": 0.1}
+    assert fast_tier.select(ids, durations, {"tests/a.py::marked"}) == {
+        "tests/a.py::cheap",
+        "tests/a.py::new",  # not recorded yet: cheap until a full run says otherwise
+    }
+
+
+def test_a_file_with_only_costly_tests_keeps_its_cheapest_unmarked_one():
+    ids = ["tests/b.py::nine", "tests/b.py::two", "tests/b.py::slow_but_quick", "tests/c.py::s"]
+    durations = {"tests/b.py::nine": 9.0, "tests/b.py::two": 2.0, "tests/c.py::s": 5.0}
+    slow = {"tests/b.py::slow_but_quick", "tests/c.py::s"}
+    # every test of c.py is slow: its one test runs all the same, so that c.py runs at all
+    assert fast_tier.select(ids, durations, slow) == {"tests/b.py::two", "tests/c.py::s"}
+
+
+def test_the_record_keeps_the_tests_over_the_budget_only(tmp_path):
+    path = tmp_path / "durations.json"
+    fast_tier.store({"tests/z.py::b": 3.14159, "tests/a.py::a": 0.01}, path)
+    assert fast_tier.load(path) == {"tests/z.py::b": 3.14}
+    assert fast_tier.load(tmp_path / "absent.json") == {}
+    assert list(tmp_path.iterdir()) == [path]  # the temporary file was renamed over it
+
+
+def test_the_checked_in_record_names_test_files_of_this_suite():
+    recorded = fast_tier.load()
+    assert recorded, "tests/durations.json is missing: run the suite with --store-durations"
+    files = {test_id.split("::", 1)[0] for test_id in recorded}
+    root = fast_tier.DURATIONS.parent.parent
+    assert all(file.startswith("tests/") and (root / file).is_file() for file in files)
+    assert min(recorded.values()) > fast_tier.BUDGET
