@@ -3,5 +3,7 @@
 - `layer_checks`: the layer harness (`check_layer`, with expected weight counts as Keras'
   ``run_layer_test`` takes them), backend-neutral `gradients`, `random_inputs`, `to_numpy`;
 - `model_checks`: a training step and a ``.keras`` round trip for a built model, README rows;
-- `small_models`: the smallest configuration of every registered model (`small_model`).
+- `small_models`: the smallest configuration of every registered model (`small_model`);
+- `fast_tier`: which tests `make test-fast` runs (``--fast``) and their recorded durations;
+- `fork_server`: children of the fault tests forked from one pre-imported interpreter.
 """

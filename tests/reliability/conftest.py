@@ -1,14 +1,22 @@
 """Subprocess helpers of the fault tests: children that are SIGKILLed at seeded random points.
 
-A child is a Python script (a string written to ``tmp_path``) run with ``sys.executable`` under
-the TensorFlow backend, quiet, with the repository importable. It reports its progress by
-appending lines to a file; the parent polls that file and kills the child with SIGKILL once a
-seeded target is reached (plus a seeded jitter), so the kill lands at a reproducible *kind* of
-point (a batch, a trial, the middle of an export) whatever the machine's load.
+A child is a Python script (a string written to ``tmp_path``) run under the TensorFlow backend,
+quiet, with the repository importable. It reports its progress by appending lines to a file; the
+parent polls that file and kills the child with SIGKILL once a seeded target is reached (plus a
+seeded jitter), so the kill lands at a reproducible *kind* of point (a batch, a trial, the middle
+of an export) whatever the machine's load.
+
+Children are forked from a zygote (`tests.helpers.fork_server`, one per pytest process, started
+on first use) that has imported TensorFlow, Keras, zoo and the exporters but run no op: a fork
+made before any op is safe and starts in milliseconds, where a fresh interpreter spends 5-7 s on
+those imports. A forked child is a real process, so a SIGKILL ends it mid-write as it would a
+fresh one. ``ZOO_TEST_NO_FORK_SERVER=1`` (or a platform other than Linux) runs every child as a
+fresh ``python`` instead.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import pathlib
 import random
@@ -20,9 +28,24 @@ import time
 
 import pytest
 
+from tests.helpers.fork_server import AVAILABLE, ForkServer
+
 from ..conftest import REPO
 
 CHILD_TIMEOUT = 180.0  # seconds; nothing may hang the suite
+# What the zygote imports: all the children need (they import nothing slow of their own).
+PRELOAD = (
+    "numpy",
+    "tensorflow",
+    "keras",
+    "zoo",
+    "zoo.export",
+    "zoo.training",
+    "zoo.tuning",
+    "onnxruntime",
+    "tf2onnx",
+    "keras_tuner",
+)
 
 
 def child_env(**extra) -> dict:
@@ -38,24 +61,46 @@ def child_env(**extra) -> dict:
     return env
 
 
-class Child:
-    """A running child script; its stdout and stderr go to files (no pipe can fill up)."""
+@functools.cache
+def fork_server() -> ForkServer | None:
+    """This process's zygote (it starts on the first child), or None: fresh processes."""
+    if not AVAILABLE or os.environ.get("ZOO_TEST_NO_FORK_SERVER") == "1":
+        return None
+    return ForkServer(child_env(), PRELOAD, timeout=CHILD_TIMEOUT)
 
-    def __init__(self, directory: pathlib.Path, name: str, script: str, *args):
+
+def start_child(path: pathlib.Path, args, *, stdout, stderr, env: dict):
+    """Run the script ``path`` with ``args`` in its folder, ``env`` added to `child_env`:
+    forked by `fork_server`, or a fresh ``python``; returns its `subprocess.Popen` (or twin)."""
+    server = fork_server()
+    if server is not None:
+        return server.spawn(path, args, cwd=path.parent, stdout=stdout, stderr=stderr, env=env)
+    with open(stdout, "w") as out, open(stderr, "w") as err:
+        return subprocess.Popen(
+            [sys.executable, str(path), *map(str, args)],
+            stdout=out,
+            stderr=err,
+            cwd=path.parent,
+            env=child_env(**env),
+        )
+
+
+class Child:
+    """A running child script; its stdout and stderr go to files (no pipe can fill up).
+
+    ``env``: environment variables added to `child_env`'s.
+    """
+
+    def __init__(self, directory: pathlib.Path, name: str, script: str, *args, env=None):
         self.directory = pathlib.Path(directory)
         self.name = name
         path = self.directory / f"{name}.py"
         path.write_text(textwrap.dedent(script))
         self.stdout_path = self.directory / f"{name}.out"
         self.stderr_path = self.directory / f"{name}.err"
-        with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
-            self.process = subprocess.Popen(
-                [sys.executable, str(path), *map(str, args)],
-                stdout=out,
-                stderr=err,
-                cwd=self.directory,
-                env=child_env(),
-            )
+        self.process = start_child(
+            path, args, stdout=self.stdout_path, stderr=self.stderr_path, env=env or {}
+        )
         self.started = time.monotonic()
 
     def wait(self, timeout: float = CHILD_TIMEOUT) -> int:
@@ -176,23 +221,13 @@ after_step(_shutil, "rmtree", "shutil.rmtree")
 
 def run_steps(directory: pathlib.Path, name: str, script: str, *args, kill_at: int = 0):
     """Run ``STEP_INJECTOR + script`` to its end (or its kill at step ``kill_at``); return
-    (exit code, the step log's lines)."""
+    (exit code, the step log's lines). Its stdout and stderr go to ``name.out`` and ``name.err``."""
     log = pathlib.Path(directory) / f"{name}.steps"
     log.unlink(missing_ok=True)
-    path = pathlib.Path(directory) / f"{name}.py"
-    path.write_text(STEP_INJECTOR + textwrap.dedent(script))
-    env = child_env(ZOO_TEST_KILL_AT=str(kill_at), ZOO_TEST_STEP_LOG=str(log))
-    completed = subprocess.run(
-        [sys.executable, str(path), *map(str, args)],
-        cwd=directory,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-    )
-    if completed.returncode not in (0, -signal.SIGKILL):
-        raise AssertionError(
-            f"{name} exited with {completed.returncode}:\n{completed.stderr[-3000:]}"
-        )
+    env = {"ZOO_TEST_KILL_AT": str(kill_at), "ZOO_TEST_STEP_LOG": str(log)}
+    child = Child(directory, name, STEP_INJECTOR + textwrap.dedent(script), *args, env=env)
+    code = child.wait()
+    if code not in (0, -signal.SIGKILL):
+        raise AssertionError(f"{name} exited with {code}:\n{child.stderr()}")
     lines = log.read_text().splitlines() if log.exists() else []
-    return completed.returncode, lines
+    return code, lines

@@ -11,8 +11,10 @@
   next export succeeds and clears the killed one's marked staging leftovers.
 
 Each scenario runs for three seeds; the seed draws the kill point (a batch, a trial end or a
-delay) and its jitter. Children start TensorFlow (about 5-8 s each), so their number is kept
-small: one uninterrupted reference run is shared by the three fit seeds.
+delay) and its jitter. Children are forked from a zygote that has imported TensorFlow, Keras
+and zoo (`conftest.fork_server`; ``ZOO_TEST_NO_FORK_SERVER=1`` starts fresh processes, 5-8 s
+each), yet each still builds and traces its models, so their number is kept small: one
+uninterrupted reference run is shared by the three fit seeds.
 """
 
 from __future__ import annotations
