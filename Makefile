@@ -34,7 +34,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(PYTEST)
 
-# For working: no slow test, none the last full run timed over 0.5 s (tests/durations.json), and
+# For working: no slow test, none recorded over 0.3 s (tests/durations.json), and
 # at least one test of every file (tests/helpers/fast_tier.py). CI runs `make test`.
 test-fast: $(STAMP)
 	$(BIN)/ruff check .

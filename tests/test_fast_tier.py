@@ -22,10 +22,12 @@ def test_a_file_with_only_costly_tests_keeps_its_cheapest_unmarked_one():
     assert fast_tier.select(ids, durations, slow) == {"tests/b.py::two", "tests/c.py::s"}
 
 
-def test_the_record_keeps_the_tests_over_the_budget_only(tmp_path):
+def test_the_record_merges_runs_and_keeps_the_costly_tests_only(tmp_path):
     path = tmp_path / "durations.json"
-    fast_tier.store({"tests/z.py::b": 3.14159, "tests/a.py::a": 0.01}, path)
-    assert fast_tier.load(path) == {"tests/z.py::b": 3.14}
+    fast_tier.store({"tests/z.py::b": 3.14159, "tests/a.py::a": 0.01, "tests/m.py::m": 2.0}, path)
+    assert fast_tier.load(path) == {"tests/z.py::b": 3.14, "tests/m.py::m": 2.0}
+    fast_tier.store({"tests/m.py::m": 0.1, "tests/n.py::n": 0.7}, path)  # m got cheap
+    assert fast_tier.load(path) == {"tests/z.py::b": 3.14, "tests/n.py::n": 0.7}
     assert fast_tier.load(tmp_path / "absent.json") == {}
     assert list(tmp_path.iterdir()) == [path]  # the temporary file was renamed over it
 
@@ -36,4 +38,4 @@ def test_the_checked_in_record_names_test_files_of_this_suite():
     files = {test_id.split("::", 1)[0] for test_id in recorded}
     root = fast_tier.DURATIONS.parent.parent
     assert all(file.startswith("tests/") and (root / file).is_file() for file in files)
-    assert min(recorded.values()) > fast_tier.BUDGET
+    assert min(recorded.values()) >= fast_tier.RECORDED_FROM

@@ -3,9 +3,9 @@
 `select` keeps a test when it is not marked ``slow`` and its recorded duration (setup, call and
 teardown in the last full run) is at most `BUDGET` seconds; a test file left with nothing keeps
 its cheapest test, so every file of the suite runs at least once. CI runs everything; the tier
-is for working. ``tests/durations.json`` records the tests over the budget; a full run with
-``--store-durations`` rewrites it (pytest-xdist's workers report to the controller, which
-writes it): ``.venv/bin/pytest -n 2 --dist load --store-durations``.
+is for working. ``tests/durations.json`` records the tests from `RECORDED_FROM` seconds up; a
+run with ``--store-durations`` updates the tests it ran (pytest-xdist's workers report to the
+controller, which writes it): ``.venv/bin/pytest -n 2 --dist load --store-durations``.
 
 Example: ``select(["tests/a.py::t1", "tests/a.py::t2"], {"tests/a.py::t1": 9.0}, set())`` is
 ``{"tests/a.py::t2"}``.
@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import pathlib
 
-BUDGET = 0.5  # seconds per test
+BUDGET = 0.3  # seconds per test
+RECORDED_FROM = 0.2  # seconds: the record keeps the tests from here up (the others are cheap)
 DURATIONS = pathlib.Path(__file__).resolve().parents[1] / "durations.json"
 
 
@@ -41,9 +42,11 @@ def load(path: pathlib.Path = DURATIONS) -> dict[str, float]:
 
 
 def store(durations: dict[str, float], path: pathlib.Path = DURATIONS) -> None:
-    """Write the durations over `BUDGET` (the others are cheap by default), rounded to 10 ms
-    and sorted, so the file diffs well."""
-    rounded = {k: round(v, 2) for k, v in sorted(durations.items()) if v > BUDGET}
+    """Merge these durations into the record (a test run again gets its new figure), keep
+    those from `RECORDED_FROM` up, rounded to 10 ms and sorted (the file diffs well), and write
+    it atomically."""
+    merged = {**load(path), **{k: round(v, 2) for k, v in durations.items()}}
+    kept = {k: v for k, v in sorted(merged.items()) if v >= RECORDED_FROM}
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(rounded, indent=0) + "\n")
+    temporary.write_text(json.dumps(kept, indent=0) + "\n")
     temporary.replace(path)
