@@ -146,7 +146,7 @@ def run_zoo_here(*args) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("args", "phrase"), [pytest.param(*row, id=" ".join(row[0])) for row in ERROR_ROWS]
 )
-def test_user_mistakes_exit_2_with_one_line_on_stderr(args, phrase, tmp_path, monkeypatch):
+def test_user_mistakes_exit_2_with_one_line_on_stderr(args, phrase, monkeypatch):
     if args in SUBPROCESS_ROWS:
         result = run_zoo(*args)
         status, stderr = result.returncode, result.stderr
