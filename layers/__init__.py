@@ -9,7 +9,8 @@ package ``lecture_zoo``, so `zoo.load` needs only this package to read any saved
 - normalisation and recurrence: `LocalResponseNormalization`, `PeepholeLSTM` /
   `PeepholeLSTMCell`;
 - model plumbing: `ChannelPadding` (ResNet's option-A shortcut), `PaddingMask` and
-  `MaskedMaxOverTime` (Kim's max-over-time pooling);
+  `MaskedMaxOverTime` (Kim's max-over-time pooling), `ReverseChannels` (RGB <-> BGR, for
+  weights trained on BGR images);
 - teaching layers with a hand-written backward pass: `ExplicitDense`, `ExplicitSimpleRNN`
   (BPTT; `gradient_norms` shows vanishing / exploding gradients), `ExplicitConv2D`,
   `ExplicitMaxPooling2D`, `ExplicitAveragePooling2D`; `gradcheck` checks such gradients
@@ -37,4 +38,5 @@ from zoo.layers.maxout import Maxout as Maxout
 from zoo.layers.maxout import MaxoutDense as MaxoutDense
 from zoo.layers.peephole_lstm import PeepholeLSTM as PeepholeLSTM
 from zoo.layers.peephole_lstm import PeepholeLSTMCell as PeepholeLSTMCell
+from zoo.layers.reverse_channels import ReverseChannels as ReverseChannels
 from zoo.layers.rrelu import RReLU as RReLU

@@ -9,8 +9,10 @@ is a module, else of ``zoo.x``. Importing a module does not count as importing i
 packages (``import zoo.models._registry`` is not an import of ``zoo/__init__.py``).
 
 Each module belongs to one subpackage: ``layers``, ``models``, ``training``, ``tuning``, or
-``services`` (the rest of ``zoo``: validation, profile, export, loading, bench); ``zoo/cli.py``
-and ``zoo/__main__.py`` are the wiring (``cli``), ``zoo/__init__.py`` is ``zoo`` itself.
+``services`` (the rest of ``zoo``: validation, profile, export, loading, bench); ``zoo.weights``
+counts as ``models`` (`zoo.build` loads its tags); ``zoo/cli.py``, ``zoo/__main__.py`` and
+``zoo/weights/train.py`` (the presets' recipe) are the wiring (``cli``), ``zoo/__init__.py`` is
+``zoo`` itself.
 
 - ``zoo.layers`` imports nothing from models, training or tuning (``zoo.validation`` is allowed);
 - ``zoo.training`` imports nothing from models or tuning;
@@ -45,7 +47,8 @@ PACKAGE_DIRS = {
     "tuning": "zoo.tuning",
     "zoo": "zoo",
 }
-WIRING = frozenset({"zoo.cli", "zoo.__main__"})
+# zoo.weights.train is a `python -m` entry point: it wires models and training (the recipe)
+WIRING = frozenset({"zoo.cli", "zoo.__main__", "zoo.weights.train"})
 LIBRARY = ("layers", "models", "training", "tuning")
 # the nodes of the cycle checks: the library, the leaf helper, the other services
 GRAPH_NODES = (*LIBRARY, "validation", "services")
@@ -98,6 +101,8 @@ def subpackage(module: str) -> str:
     for name in ("layers", "models", "training", "tuning"):
         if module == f"zoo.{name}" or module.startswith(f"zoo.{name}."):
             return name
+    if module == "zoo.weights" or module.startswith("zoo.weights."):
+        return "models"  # the architectures' weights: build(weights=tag) loads them
     return "services"
 
 

@@ -8,9 +8,10 @@
 The package gathers four folders of the repository: the services here (``zoo.cli``,
 ``zoo.export``, ``zoo.loading``, ``zoo.profile``, ``zoo.bench``, ``zoo.inputs``,
 ``zoo.validation``), the architectures in ``zoo.models`` (one module per family plus the
-registry), and the subpackages ``zoo.layers``, ``zoo.training`` and ``zoo.tuning``.
+registry), ``zoo.weights`` (pretrained weights: the tags, converters and presets), and the
+subpackages ``zoo.layers``, ``zoo.training`` and ``zoo.tuning``.
 
-The public names and the four subpackages are loaded on first use (PEP 562): ``zoo.build`` comes
+The public names and the five subpackages are loaded on first use (PEP 562): ``zoo.build`` comes
 from ``zoo.models._registry``, and ``zoo.tuning.hypermodel(...)`` works after a plain ``import
 zoo``. So ``import zoo.cli`` or ``import zoo.layers`` does not pay for the registry, and the
 command line can quiet TensorFlow's start-up messages before Keras loads it.
@@ -27,6 +28,7 @@ _PUBLIC = {
     "ModelInfo": "zoo.models._registry",
     "Profile": "zoo.profile",
     "build": "zoo.models._registry",
+    "decode_predictions": "zoo.weights._decode",
     "feature_info": "zoo.models._registry",
     "info": "zoo.models._registry",
     "list_models": "zoo.models._registry",
@@ -35,7 +37,7 @@ _PUBLIC = {
     "summary": "zoo.profile",
 }
 
-_SUBPACKAGES = ("layers", "models", "training", "tuning")
+_SUBPACKAGES = ("layers", "models", "training", "tuning", "weights")
 
 __all__ = sorted([*_PUBLIC, "export"])
 

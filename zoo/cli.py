@@ -133,6 +133,11 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="only the models with feature stages (zoo.build(NAME, features_only=True))",
     )
+    listing.add_argument(
+        "--pretrained",
+        action="store_true",
+        help="only the models with weights tags (zoo.build(NAME, weights=TAG))",
+    )
     fmt = listing.add_mutually_exclusive_group()
     fmt.add_argument("--markdown", action="store_true", help="the README's model table")
     fmt.add_argument("--json", action="store_true", help="every matching card as JSON")
@@ -423,8 +428,13 @@ def _list(args) -> None:
     import zoo
 
     features = True if args.features_only else None
+    pretrained = True if args.pretrained else None
     names = zoo.list_models(
-        args.pattern, family=args.family, task=args.task, features_only=features
+        args.pattern,
+        family=args.family,
+        task=args.task,
+        pretrained=pretrained,
+        features_only=features,
     )
     if args.markdown:
         from zoo.profile import markdown_table
@@ -470,9 +480,18 @@ def _readable(key: str, value) -> str:
         return human_units(value)
     if key == "stages":
         return ", ".join(f"{s['layer']} {s['channels']}@/{s['reduction']}" for s in value)
+    if key == "weights":
+        return "; ".join(_weights_line(tag) for tag in value)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     return str(value)
+
+
+def _weights_line(tag: dict) -> str:
+    """One tag as ``zoo info`` prints it: ``imagenet1k_v1 (torchvision, ImageNet-1K ..., top1
+    69.758)``."""
+    metrics = ", ".join(f"{m['name']} {m['value']:g}" for m in tag["metrics"])
+    return f"{tag['tag']} ({tag['source']}, {tag['dataset']}, {metrics})"
 
 
 def _image_model_and_dataset(args, command: str):

@@ -171,8 +171,8 @@ class Profile:
 
 
 MARKDOWN_HEADER = (
-    "| model | aliases | task | paper | year | parameters | MACs |\n"
-    "| --- | --- | --- | --- | --- | ---: | ---: |"
+    "| model | aliases | task | paper | year | parameters | MACs | weights |\n"
+    "| --- | --- | --- | --- | --- | ---: | ---: | --- |"
 )
 
 
@@ -180,16 +180,17 @@ def markdown_row(info) -> str:
     """One row of the README's table of models, from a card (its recorded counts)."""
     aliases = ", ".join(f"`{a}`" for a in info.aliases)
     macs = "-" if info.macs is None else human_units(info.macs)
+    weights = ", ".join(f"`{w.tag}`" for w in info.weights)
     return (
         f"| `{info.name}` | {aliases} | {info.task} | {info.paper} | {info.year} "
-        f"| {info.num_params:,} | {macs} |"
+        f"| {info.num_params:,} | {macs} | {weights} |"
     )
 
 
 def markdown_table(names) -> str:
     """The README's table of models (``zoo list --markdown``): name, aliases, task, paper,
     year, parameters and MACs of each default configuration, read from the recorded cards
-    (no build)."""
+    (no build), and the weights tags (`zoo.weights`)."""
     from zoo.models._registry import info
 
     return "\n".join([MARKDOWN_HEADER, *(markdown_row(info(name)) for name in names)])

@@ -123,6 +123,7 @@ def conv_bn(
     batch_norm: bool = True,
     bn_scale: bool = True,
     bn_momentum: float = 0.99,
+    bn_epsilon: float = 1e-3,
 ):
     """Conv2D -> BatchNormalization -> activation, the unit of most modern CNNs.
 
@@ -131,6 +132,10 @@ def conv_bn(
     ``name``, ``name_bn`` and ``name_act``.
 
     Args:
+        padding: ``"same"``, ``"valid"``, or ``"symmetric"``: ``kernel_size // 2`` zeros on
+            every side (a ZeroPadding2D ``name_pad``, then "valid"), as torch and Caffe pad.
+            It differs from "same" only for a stride above 1 on an even input, where "same"
+            pads one more on the bottom and right only (and from "valid" at stride 1).
         groups: grouped convolution (AlexNet's two-GPU split); must divide the input channels
             and ``filters``.
         activation: a name from `ACTIVATIONS` or Keras, or None for no activation.
@@ -138,10 +143,15 @@ def conv_bn(
         bn_momentum: momentum of BN's moving mean and variance (Keras' default 0.99; lower
             values let a briefly trained network's inference statistics catch up). The
             builders check it; unused without ``batch_norm``.
+        bn_epsilon: BN's epsilon (Keras' default 1e-3; torch's is 1e-5, which the twins of
+            torchvision's models use so that its statistics mean the same).
     """
     if groups != 1:
         check_divides("groups", groups, x.shape[-1], f"the input channels of {name!r}")
         check_divides("groups", groups, filters, f"the filters of {name!r}")
+    if padding == "symmetric":
+        x = keras.layers.ZeroPadding2D(_half(kernel_size), name=f"{name}_pad")(x)
+        padding = "valid"
     x = keras.layers.Conv2D(
         filters,
         kernel_size,
@@ -153,9 +163,16 @@ def conv_bn(
     )(x)
     if batch_norm:
         x = keras.layers.BatchNormalization(
-            momentum=bn_momentum, scale=bn_scale, name=f"{name}_bn"
+            momentum=bn_momentum, epsilon=bn_epsilon, scale=bn_scale, name=f"{name}_bn"
         )(x)
     return activate(x, activation, f"{name}_act")
+
+
+def _half(kernel_size):
+    """``kernel_size // 2`` per spatial axis (an int or a pair), ZeroPadding2D's argument."""
+    if isinstance(kernel_size, int):
+        return kernel_size // 2
+    return tuple(k // 2 for k in kernel_size)
 
 
 def dense_block(x, units: int, *, name: str, activation: str, dropout: float = 0.0):

@@ -23,10 +23,20 @@ from __future__ import annotations
 
 import keras
 
+from zoo.layers import ReverseChannels
 from zoo.models._stages import FeatureInfo, FeatureStages, check_out_indices
 
 # Layers that only prepare the input: a level holding nothing else is not a stage.
-_PREPROCESSING = (keras.layers.InputLayer, keras.layers.Rescaling, keras.layers.Normalization)
+_PREPROCESSING = (
+    keras.layers.InputLayer,
+    keras.layers.Rescaling,
+    keras.layers.Normalization,
+    ReverseChannels,
+)
+# Layers that only pad before a "valid" window (torchvision's symmetric padding, as in
+# keras.applications' ResNet): their output is the map before them plus a border, never a
+# stage's feature map, and a level holding nothing else is not a stage.
+_PADDING = (keras.layers.ZeroPadding1D, keras.layers.ZeroPadding2D, keras.layers.ZeroPadding3D)
 _UPSAMPLING = (
     keras.layers.Conv1DTranspose,
     keras.layers.Conv2DTranspose,
@@ -135,7 +145,7 @@ def stages(model, sink=None) -> FeatureStages:
             furthest <= i
             and len(outputs) == 1
             and len(outputs[0].shape) == 4
-            and not isinstance(layer, _PREPROCESSING)
+            and not isinstance(layer, _PREPROCESSING + _PADDING)
         ):
             ends[reduction[i]] = (layer, outputs[0])
         furthest = max(furthest, reach[i])

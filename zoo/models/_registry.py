@@ -42,6 +42,7 @@ from zoo.validation import (
     check_shape,
     check_string,
 )
+from zoo.weights import _table as _weights_table
 
 if TYPE_CHECKING:  # Keras loads with the first build, never with a card
     import keras
@@ -83,7 +84,8 @@ class ModelInfo:
     ``builder`` imports the family module on first use. ``features`` says whether
     ``build(name, features_only=True)`` applies; ``stages`` are its default configuration's
     feature stages (`zoo.feature_info`), recorded like the counts (and, for a model registered
-    at run time, found by one build on its first `feature_info` call).
+    at run time, found by one build on its first `feature_info` call). ``weights`` are its
+    registered tags (`zoo.weights.Weights`), read from the weights table, not from the card.
     """
 
     name: str
@@ -124,8 +126,17 @@ class ModelInfo:
             )
         return _BUILDERS[self.name]
 
+    @property
+    def weights(self) -> tuple:
+        """The registered weights tags (`zoo.weights.Weights`), empty if there are none."""
+        return _weights_table.tags(self.name)
+
     def to_dict(self) -> dict:
         """The card as plain JSON-ready values (what ``zoo info --json`` prints)."""
+        return {**self.record_fields(), "weights": [w.to_dict() for w in self.weights]}
+
+    def record_fields(self) -> dict:
+        """The card's own fields as JSON-ready values (`to_dict` without the weights)."""
         return {
             "name": self.name,
             "aliases": list(self.aliases),
@@ -146,7 +157,7 @@ class ModelInfo:
 
     def record(self) -> dict:
         """The card as `zoo.models._cards` records it: `to_dict` plus the registering module."""
-        return {**self.to_dict(), "module": self.module}
+        return {**self.record_fields(), "module": self.module}
 
 
 def canonical(name: str) -> str:
@@ -433,13 +444,16 @@ def list_models(
     *,
     family: str | None = None,
     task: str | None = None,
+    pretrained: bool | None = None,
     features_only: bool | None = None,
 ):
     """Sorted canonical names whose name or an alias matches the fnmatch ``pattern``.
 
     The pattern reads like a name (`lookup_key`): ``"ResNet-1*"`` finds ``resnet18`` ...
-    ``features_only=True`` keeps the models ``build(name, features_only=True)`` accepts
-    (``False`` the others). Example: ``zoo.list_models("lenet*")`` -> ``["lenet5"]``.
+    ``pretrained=True`` keeps the models with at least one weights tag (``zoo.info(name).
+    weights``; ``False`` those without); ``features_only=True`` keeps the models
+    ``build(name, features_only=True)`` accepts (``False`` the others).
+    Example: ``zoo.list_models("lenet*")`` -> ``["lenet5"]``.
     """
     if not isinstance(pattern, str):
         raise ValueError(f"pattern must be a string such as 'resnet*', got {pattern!r}.")
@@ -452,6 +466,8 @@ def list_models(
         check_choice("family", family, families)
     if features_only is not None:
         features_only = check_bool("features_only", features_only)
+    if pretrained is not None:
+        pretrained = check_bool("pretrained", pretrained)
     selected = []
     for info_ in cards.values():
         if family is not None and info_.family != family:
@@ -459,6 +475,8 @@ def list_models(
         if task is not None and info_.task != task:
             continue
         if features_only is not None and info_.features != features_only:
+            continue
+        if pretrained is not None and bool(info_.weights) != pretrained:
             continue
         if any(
             fnmatch.fnmatchcase(n, plain) or fnmatch.fnmatchcase(lookup_key(n), key)
@@ -578,13 +596,21 @@ def build(
         pooling: ``None``, ``"avg"`` or ``"max"`` global pooling of the features; only with
             ``include_top=False``.
         classifier_activation: activation of the last layer; ``None`` returns logits.
-        weights: ``None`` or the path of a ``.weights.h5`` file saved from the same
-            configuration (nothing is ever downloaded). Without the top
-            (``include_top=False`` or ``features_only``) the file may also be the full
-            model's: the top's arrays are left out.
+        weights: ``None``, the path of a ``.weights.h5`` file saved from the same
+            configuration, or a tag of ``zoo.info(model).weights`` (``"imagenet"``: the
+            best ImageNet tag that fits the configuration; ``"mnist"``, ...). A tag sets the
+            default ``input_shape`` and ``num_classes`` to its own; another ``num_classes``
+            keeps every weight but a fresh classifier, and with ``include_preprocessing``
+            the model takes raw 0-255 RGB the way the tag expects (`zoo.weights`). ImageNet
+            tags are downloaded once into Keras' cache and hash-checked; a path is never
+            downloaded. Without the top (``include_top=False`` or ``features_only``) a file
+            or tag may also be the full model's: the top's arrays are left out.
         name: the Keras model's name (default: the canonical model name).
-        include_preprocessing: put ``Rescaling(1/255)`` inside image models, so pipelines feed
-            raw 0-255 pixels whatever the backbone.
+        include_preprocessing: put the input scaling inside image models, so pipelines feed
+            raw 0-255 pixels whatever the backbone: ``Rescaling(1/255)``, or with a weights
+            tag that tag's `zoo.weights.Preprocessing` (ImageNet mean/std for torchvision's,
+            [-1, 1] for keras.applications' MobileNet, Inception-v3 and Xception, BGR minus
+            the mean for its VGGs).
         features_only: return the feature pyramid instead (models with
             ``zoo.info(model).features``, `list_models(features_only=True)`): a model from the
             input to the feature map at the end of each stage, one output per stage, in the
@@ -619,6 +645,13 @@ def build(
         include_top = False
     elif out_indices is not None:
         raise ValueError(f"out_indices={out_indices!r} applies only with features_only=True.")
+    record = None
+    if _is_tag(weights):
+        record = _weights_table.resolve(info_.name, weights, config, _knob_defaults(builder))
+        config = {**dict(record.config), **config}  # the knobs the tag needs, unless given
+        input_shape = _tag_input_shape(info_, record, input_shape)
+        if num_classes is None and include_top:
+            num_classes = record.num_classes
     if num_classes is None:
         num_classes = info_.default_num_classes
     elif info_.default_num_classes is None:
@@ -643,7 +676,11 @@ def build(
             f"Unknown argument {unknown[0]!r} for model {info_.name!r}; its own arguments are: "
             f"{', '.join(allowed) or 'none'}."
         )
-    path = None if weights is None else _weights_path(weights)
+    path = None if weights is None or record is not None else _weights_path(weights)
+    if record is not None:  # downloaded or found, and hash-checked, before anything is built
+        from zoo.weights import _fetch
+
+        tag_file = _fetch.fetch(record)
     spec = BuildSpec(
         model=info_.name,
         input_shape=_check_input_shape(info_, input_shape),
@@ -656,17 +693,71 @@ def build(
         name=info_.name if name is None else check_string("name", name),
         include_preprocessing=check_bool("include_preprocessing", include_preprocessing),
     )
+    if record is not None and record.preprocessing is not None:
+        spec = dataclasses.replace(spec, preprocessing=record.preprocessing)
     shown = ", ".join(f"{key}={value!r}" for key, value in given.items() if value is not None)
     built = _run_builder(
         builder, spec, config, f"the sizes given ({shown})" if shown else "its default sizes"
     )
     if path is not None:
         _load_weights(built, path, info_.name, subset=not include_top)
+    if record is not None:
+        _load_tag(built, record, tag_file, builder, spec, include_top, num_classes)
     if features_only:
         from zoo.models import _features
 
         return _features.feature_model(built, out_indices, model=info_.name, name=spec.name)
     return built
+
+
+def _is_tag(weights) -> bool:
+    """Whether ``weights`` names a tag (``"imagenet"``, ``"mnist"``) rather than a file: a
+    plain string of letters, digits, ``_`` and ``-``."""
+    return isinstance(weights, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", weights) is not None
+
+
+def _knob_defaults(builder) -> dict:
+    """The builder's own knobs (keyword-only parameters) and their defaults."""
+    return {
+        p.name: p.default
+        for p in inspect.signature(builder).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+
+
+def _tag_input_shape(info_: ModelInfo, record, input_shape) -> tuple:
+    """The input shape to build for weights ``record``: the tag's unless one is given; a
+    given image shape must keep the tag's channels (the first layer's weights depend on them)."""
+    if input_shape is None:
+        return tuple(record.input_shape)
+    input_shape = check_shape("input_shape", input_shape)
+    if info_.min_input_size is not None and input_shape[-1] != record.input_shape[-1]:
+        raise ValueError(
+            f"weights={record.tag!r} of {info_.name!r} take {record.input_shape[-1]} input "
+            f"channels (they were trained at input_shape={tuple(record.input_shape)}); got "
+            f"input_shape={input_shape!r}."
+        )
+    return input_shape
+
+
+def _load_tag(built, record, path, builder, spec: BuildSpec, include_top: bool, num_classes):
+    """Load weights tag ``record`` (its file at ``path``) into ``built``: a fresh classifier
+    when ``num_classes`` differs from the tag's, no top's arrays without the top."""
+    from zoo.weights import _load
+
+    def reference():  # the tag's own configuration, to read the zoo's files by layer name
+        tag_spec = dataclasses.replace(
+            spec,
+            input_shape=tuple(record.input_shape),
+            num_classes=record.num_classes,
+            include_top=True,
+            pooling=None,
+            include_preprocessing=False,
+        )
+        return _run_builder(builder, tag_spec, dict(record.config), "the weights' sizes")
+
+    new_head = include_top and num_classes != record.num_classes
+    _load.load(built, record, path, reference, include_top=include_top, new_head=new_head)
 
 
 def _check_features_only(info_, num_classes, pooling, classifier_activation, out_indices):

@@ -12,7 +12,9 @@ import dataclasses
 
 import keras
 
+from zoo.layers import ReverseChannels
 from zoo.validation import check_fits_in_memory
+from zoo.weights._records import UNIT, Preprocessing
 
 
 def require_channels_last(model: str) -> None:
@@ -37,14 +39,30 @@ class BuildSpec:
     classifier_activation: str | None
     name: str
     include_preprocessing: bool = False
+    preprocessing: Preprocessing = UNIT  # what include_preprocessing puts in (the weights')
 
     def inputs(self, dtype: str = "float32"):
-        """The model input and the tensor builders start from (rescaled to [0, 1] if asked)."""
+        """The model input and the tensor builders start from: with ``include_preprocessing``,
+        raw 0-255 RGB mapped the way the weights expect (`Preprocessing`; [0, 1] by default)."""
         inputs = keras.Input(shape=self.input_shape, dtype=dtype, name="input")
         x = inputs
         if self.include_preprocessing:
-            x = keras.layers.Rescaling(1.0 / 255.0, name="rescaling")(x)
+            x = self._preprocess(x)
         return inputs, x
+
+    def _preprocess(self, x):
+        """`Preprocessing` as layers: ReverseChannels for BGR weights, Rescaling, then the
+        per-channel mean and std as a Normalization with fixed statistics."""
+        steps = self.preprocessing
+        if steps.channel_order == "bgr":
+            x = ReverseChannels(name="rgb_to_bgr")(x)
+        x = keras.layers.Rescaling(steps.scale, offset=steps.offset, name="rescaling")(x)
+        if steps.mean is not None:
+            std = steps.std or (1.0,) * len(steps.mean)
+            x = keras.layers.Normalization(
+                mean=list(steps.mean), variance=[s * s for s in std], name="normalization"
+            )(x)
+        return x
 
     def classifier(self, x, name: str = "predictions"):
         """The last Dense layer; computed in float32 so softmax is never rounded to 16 bits.

@@ -9,6 +9,14 @@ and the classifier. Basic blocks are two 3x3 convolutions; bottlenecks are 1x1 (
 (w), 1x1 (4w), with the stride on the 3x3 (the common "v1.5" placement; same parameters).
 Shortcuts are identities, or 1x1 projections where the shape changes (option B).
 
+The ImageNet depths are twins of torchvision's ``resnet18`` ... ``resnet152`` (same layers, same
+order, same arithmetic), so its weights convert exactly (`zoo.weights.from_torchvision`): batch
+normalization uses torch's epsilon 1e-5, and every strided convolution with a kernel wider than 1,
+and the max-pool, sees kernel_size // 2 zeros on each side (a ``*_pad`` ZeroPadding2D, then a
+"valid" window), as torchvision pads; Keras' "same" would pad an even input one more on the
+bottom and right only, shifting every window by a pixel against the 1x1 projection shortcut.
+After ReLU the pool's zero padding equals torch's -inf padding.
+
 | depth | block | blocks per stage | parameters (trainable) |
 | --- | --- | --- | --- |
 | 18 | basic | 2, 2, 2, 2 | 11,689,512 |
@@ -57,6 +65,18 @@ _BLOCKS_PER_GRAPH = 50
 
 _PAPER = "He, Zhang, Ren & Sun 2016, Deep residual learning for image recognition"
 
+# torch's BatchNorm2d default (Keras' is 1e-3), so that torchvision's statistics mean the same.
+BN_EPSILON = 1e-5
+
+
+def _conv_bn(x, filters: int, kernel_size: int, *, strides: int = 1, **options):
+    """`conv_bn` padded and normalised as torchvision: a strided convolution wider than 1x1
+    reads ``kernel_size // 2`` zeros on every side ("symmetric"), and BN's epsilon is torch's."""
+    padding = "symmetric" if strides > 1 and kernel_size > 1 else "same"
+    return conv_bn(
+        x, filters, kernel_size, strides=strides, padding=padding, bn_epsilon=BN_EPSILON, **options
+    )
+
 
 def _shortcut(x, channels: int, stride: int, option: str, name: str, bn_momentum: float):
     """Identity when the shape is kept; else option A (subsample, zero channels) or B (1x1)."""
@@ -70,7 +90,7 @@ def _shortcut(x, channels: int, stride: int, option: str, name: str, bn_momentum
         if extra:
             x = ChannelPadding(extra // 2, extra - extra // 2, name=f"{name}_0_pad")(x)
         return x
-    return conv_bn(
+    return _conv_bn(
         x,
         channels,
         1,
@@ -84,7 +104,7 @@ def _shortcut(x, channels: int, stride: int, option: str, name: str, bn_momentum
 def _residual_block(
     x, filters: int, stride: int, *, block: str, option: str, activation, bn_momentum, name
 ):
-    conv = functools.partial(conv_bn, bn_momentum=bn_momentum)
+    conv = functools.partial(_conv_bn, bn_momentum=bn_momentum)
     if block == "bottleneck":
         y = conv(x, filters, 1, activation=activation, name=f"{name}_1_conv")
         y = conv(y, filters, 3, strides=stride, activation=activation, name=f"{name}_2_conv")
@@ -125,15 +145,16 @@ def resnet(
         block, option = "basic", "A"
         n = CIFAR_DEPTHS[depth]
         stages = [(16, n, 1), (32, n, 2), (64, n, 2)]
-        x = conv_bn(x, 16, 3, activation=activation, bn_momentum=bn_momentum, name="conv1")
+        x = _conv_bn(x, 16, 3, activation=activation, bn_momentum=bn_momentum, name="conv1")
     else:
         block, repeats = IMAGENET_DEPTHS[depth]
         option = "B"
         stages = [(64 * 2**i, n, 1 if i == 0 else 2) for i, n in enumerate(repeats)]
-        x = conv_bn(
+        x = _conv_bn(
             x, 64, 7, strides=2, activation=activation, bn_momentum=bn_momentum, name="conv1"
         )
-        x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
+        x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
+        x = keras.layers.MaxPooling2D(3, strides=2, name="pool1")(x)
     for stage, (filters, blocks, stride) in enumerate(stages, start=2):
         options = {
             "block": block,

@@ -14,6 +14,11 @@ and A-LRN puts local response normalization after its first convolution:
 paper.) Layer names follow keras.applications (``block1_conv1`` ... ``block5_pool``, ``fc1``,
 ``fc2``, ``predictions``), and ``vgg_d`` and ``vgg_e`` hold ``VGG16``'s and ``VGG19``'s weights
 in the same order.
+
+A, B, D and E are also twins of torchvision's ``vgg11``, ``vgg13``, ``vgg16`` and ``vgg19``, and
+with ``batch_norm=True`` of its ``vgg11_bn`` ... ``vgg19_bn``: their batch normalization uses
+torch's epsilon 1e-5, and torchvision's convolution biases before it, which batch normalization
+cancels, fold into the moving mean (`zoo.weights.from_torchvision`).
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ CONFIGS = {
 
 _FC_LAYERS = (("fc1", 4096), ("fc2", 4096))
 BN_MOMENTUM = 0.99  # Keras' default, the default of ``bn_momentum``
+BN_EPSILON = 1e-5  # torch's BatchNorm2d default (Keras' is 1e-3), as torchvision's VGG-BN
 
 _VARIANTS = (
     # (registered name, aliases, configuration, weight layers)
@@ -116,6 +122,7 @@ def vgg(
                 activation=activation,
                 batch_norm=batch_norm,
                 bn_momentum=bn_momentum,
+                bn_epsilon=BN_EPSILON,
                 name=f"block{stage}_conv{convs}",
             )
         x = keras.layers.MaxPooling2D(2, strides=2, name=f"block{stage}_pool")(x)

@@ -1,0 +1,3 @@
+"""The zoo's own trained presets (filled by zoo.weights.train)."""
+
+PRESETS: tuple = ()
