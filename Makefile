@@ -10,8 +10,10 @@ BACKENDS_STAMP := $(VENV)/.installed-backends
 # (test_features) and loading. The family files check architecture arithmetic (counts, shapes), which does not depend on the backend, at
 # several minutes per backend (JAX compiles every model anew): the TF run covers them.
 # test_export_backends.py: every export format written and verified, or refused, per backend.
+# tests/weights/test_torchvision.py: the torchvision conversions against torch (installed here).
 BACKEND_SUITES := tests/layers tests/zoo/models/test_models.py tests/zoo/models/test_blocks.py \
-	tests/zoo/models/test_features.py tests/zoo/test_loading.py tests/zoo/test_export_backends.py
+	tests/zoo/models/test_features.py tests/zoo/test_loading.py tests/zoo/test_export_backends.py \
+	tests/weights/test_torchvision.py
 
 .PHONY: demo test test-fast test-backends bench lint clean
 

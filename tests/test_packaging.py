@@ -34,14 +34,24 @@ def test_wheel_maps_the_folders_under_zoo(tmp_path):
     )
     (wheel,) = tmp_path.glob("keras_lecture_zoo-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for package in ("zoo", "zoo/models", "zoo/layers", "zoo/training", "zoo/tuning"):
+    for package in ("zoo", "zoo/models", "zoo/weights", "zoo/layers", "zoo/training", "zoo/tuning"):
         assert f"{package}/__init__.py" in names
-    for folder, package in (("zoo/models", "zoo/models"), ("layers", "zoo/layers")):
+    for folder, package in (
+        ("zoo/models", "zoo/models"),
+        ("zoo/weights", "zoo/weights"),
+        ("layers", "zoo/layers"),
+    ):
         for source in (REPO / folder).glob("*.py"):
             assert f"{package}/{source.name}" in names, f"{source} is missing from the wheel"
     # the recorded cards: without them zoo list / zoo info would import and build every family
     wheel_cards = zipfile.ZipFile(wheel).read("zoo/models/cards.json")
     assert wheel_cards == (REPO / "zoo" / "models" / "cards.json").read_bytes()
+    # the weights' data: ImageNet's class names and the shipped presets, byte for byte
+    data = [REPO / "zoo/weights/imagenet_class_index.json"]
+    data += sorted((REPO / "zoo/weights/presets").glob("*.weights.h5"))
+    for path in data:
+        inside = zipfile.ZipFile(wheel).read(str(path.relative_to(REPO)))
+        assert inside == path.read_bytes(), f"{path} is missing from the wheel"
     top_level = {name.split("/")[0] for name in names if not name.endswith(".dist-info/RECORD")}
     assert {t for t in top_level if not t.endswith(".dist-info")} == {"zoo"}
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))

@@ -138,6 +138,12 @@ def _add_subcommands(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="only the models with weights tags (zoo.build(NAME, weights=TAG))",
     )
+    listing.add_argument(
+        "--weights",
+        action="store_true",
+        help="list the weights tags of the matching models instead (--markdown: the README's "
+        "table of weights)",
+    )
     fmt = listing.add_mutually_exclusive_group()
     fmt.add_argument("--markdown", action="store_true", help="the README's model table")
     fmt.add_argument("--json", action="store_true", help="every matching card as JSON")
@@ -436,7 +442,17 @@ def _list(args) -> None:
         pretrained=pretrained,
         features_only=features,
     )
-    if args.markdown:
+    if args.weights:
+        from zoo.weights import _table
+
+        if args.markdown:
+            print(_table.markdown_table(names))
+        elif args.json:
+            print(json.dumps([w.to_dict() for n in names for w in _table.tags(n)], indent=2))
+        else:
+            for tag in (w for n in names for w in _table.tags(n)):
+                print(f"{tag.model:16s} {_weights_line(tag.to_dict())}")
+    elif args.markdown:
         from zoo.profile import markdown_table
 
         print(markdown_table(names))

@@ -97,3 +97,33 @@ def test_build_checks_a_tag_before_building_or_downloading(monkeypatch):
         zoo.build("resnet18", weights="cifar")
     with pytest.raises(ValueError, match=r"'\.weights\.h5' file"):  # a path, as before
         zoo.build("resnet18", weights="resnet18.h5")
+
+
+def test_the_readme_table_of_weights_is_the_registry_s(capsys):
+    """README's table between the weights markers is ``zoo list --weights --markdown``."""
+    import pathlib
+
+    from zoo import cli
+
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start, end = "<!-- weights:start -->\n", "<!-- weights:end -->"
+    shown = readme[readme.index(start) + len(start) : readme.index(end)].strip()
+    assert cli.main(["list", "--weights", "--markdown"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed == _table.markdown_table() and shown == printed, (
+        "README's table of weights is stale: regenerate it with zoo list --weights --markdown"
+    )
+
+
+
+def test_the_command_line_shows_the_tags(capsys):
+    from zoo import cli
+
+    assert cli.main(["info", "ResNet-50"]) == 0
+    line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith("weights"))
+    assert "imagenet1k_v2 (torchvision, ImageNet-1K (ILSVRC 2012), top1 80.858" in line
+    assert cli.main(["list", "--pretrained"]) == 0
+    listed = [row.split()[0] for row in capsys.readouterr().out.splitlines()]
+    assert listed == zoo.list_models(pretrained=True) and "alexnet" not in listed
+    assert cli.main(["list", "--weights", "vgg_d"]) == 0
+    assert capsys.readouterr().out.count("vgg_d ") == len(zoo.info("vgg_d").weights)

@@ -96,3 +96,33 @@ def resolve(model: str, tag: str, config: dict, defaults: dict) -> Weights:
     if problem is not None:
         raise ValueError(f"weights={tag!r} of {model!r} do not fit this configuration: {problem}.")
     return matches[0]
+
+
+MARKDOWN_HEADER = (
+    "| model | tag | source | dataset | metric | classes | input | preprocessing | file |\n"
+    "| --- | --- | --- | --- | --- | ---: | --- | --- | ---: |"
+)
+
+
+def markdown_row(record: Weights) -> str:
+    """One row of the README's table of weights (``zoo list --weights --markdown``)."""
+    metrics = ", ".join(f"{m.name} {m.value:g}" for m in record.metrics)
+    size = (
+        f"{record.file_size / 1e6:.2f} MB"
+        if record.file_size is not None
+        else f"{record.published_size_mb:g} MB"
+    )
+    steps = record.preprocessing.name if record.preprocessing else "token ids"
+    shape = "x".join("?" if d is None else str(d) for d in record.input_shape)
+    return (
+        f"| `{record.model}` | `{record.tag}` | {record.source} | {record.dataset} | {metrics} "
+        f"| {record.num_classes or '-'} | {shape} | {steps} | {size} |"
+    )
+
+
+def markdown_table(models=None) -> str:
+    """The README's table of weights tags: every tag of ``models`` (default: all)."""
+    chosen = sorted(by_model()) if models is None else models
+    rows = [markdown_row(record) for model in chosen for record in tags(model)]
+    return "\n".join([MARKDOWN_HEADER, *rows])
+
