@@ -20,7 +20,7 @@ from zoo.weights import _presets
 from zoo.weights import train as recipes
 from zoo.weights._records import UNIT
 
-from ..conftest import REPO
+from ..conftest import REPO, SHARED_DATA
 
 RECORDS = {f"{record.model}/{record.tag}": record for record in _presets.PRESETS}
 IMAGE_TAGS = [key for key, record in RECORDS.items() if record.metric("accuracy") is not None]
@@ -105,9 +105,11 @@ def test_records_count_the_parameters_and_zoo_build_loads_the_tag():
 
 
 @pytest.mark.parametrize("key", IMAGE_TAGS)
-def test_image_preset_reaches_its_recorded_accuracy(key, shared_data):
+def test_image_preset_reaches_its_recorded_accuracy(key, request):
     record, recipe = RECORDS[key], recipes.RECIPES[key]
-    folder = recipes.source_folder(recipe.dataset, shared_data)
+    # digits ship with scikit-learn; MNIST comes from ../shared/data (skipped when absent)
+    root = None if recipe.dataset == "digits" else request.getfixturevalue("shared_data")
+    folder = recipes.source_folder(recipe.dataset, root)
     [(_, test)] = recipes.held_out(recipe, folder)
     value, count = recipes.accuracy(loaded(record), test)
     assert count == (10_000 if record.dataset == "mnist" else 360)
@@ -120,8 +122,6 @@ def test_image_preset_reaches_its_recorded_accuracy(key, shared_data):
 def shakespeare():
     """The char_rnn preset, its vocabulary and the tinyshakespeare folder (module-wide: the
     held-out loss and the sampling share them)."""
-    from tests.conftest import SHARED_DATA
-
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is absent")
     record = RECORDS["char_rnn/tiny_shakespeare"]
