@@ -74,7 +74,10 @@ def resolve(model: str, tag: str, config: dict, defaults: dict) -> Weights:
     if wanted == "imagenet":
         candidates = [r for r in records if r.dataset == IMAGENET]
         if not candidates:
-            raise ValueError(f"{model!r} has no ImageNet weights; its tags are: {known}.")
+            raise ValueError(
+                f"weights={tag!r}: {model!r} has no ImageNet weights; its tags are: {known} "
+                "(or pass None, or the path of a '.weights.h5' file)."
+            )
         fitting = [r for r in candidates if difference(r, config, defaults) is None]
         if not fitting:
             raise ValueError(

@@ -152,8 +152,11 @@ def test_weights_file_loads_into_the_same_configuration(tmp_path):
 
 
 def test_bad_weights_argument(tmp_path):
-    with pytest.raises(ValueError, match=r"'\.weights\.h5' file"):
+    with pytest.raises(ValueError, match=r"'mlp' has no ImageNet weights; its tags are: 'mnist'"):
         zoo.build("mlp", weights="imagenet")
+    untagged = next(name for name in zoo.list_models() if not zoo.info(name).weights)
+    with pytest.raises(ValueError, match=r"has no registered weights.*'\.weights\.h5' file"):
+        zoo.build(untagged, weights="imagenet")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         zoo.build("mlp", weights=tmp_path / "missing.weights.h5")
     zoo.build("mlp", hidden_units=[16]).save_weights(tmp_path / "other.weights.h5")
