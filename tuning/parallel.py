@@ -42,6 +42,7 @@ import warnings
 import keras
 import keras_tuner
 
+from zoo.tuning.cluster import WORKER_GPU_ENV
 from zoo.tuning.hypermodel import hypermodel
 from zoo.tuning.tuners import SearchResult, input_shape_of, make_tuner, run_search
 
@@ -90,8 +91,7 @@ def environments(count: int, port: int, environ=None, gpus=None) -> dict[str, di
             **base,
             **common,
             "KERASTUNER_TUNER_ID": f"tuner{index}",
-            "TF_FORCE_GPU_ALLOW_GROWTH": "true",
-            "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+            **WORKER_GPU_ENV,
         }
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)]

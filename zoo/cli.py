@@ -12,6 +12,7 @@
                       [--every K] [--plot out.png]
     zoo tune NAME [--dataset digits] [--tuner T] [--optimizer O] [--max-trials N] [--epochs E]
                   [--directory DIR] [--resume | --overwrite] [--parallel-trials N]
+                  [--cluster slurm|kubernetes [--oracle-host H] [--oracle-port P]]
                   [--image-size S] [--seed S]
     zoo summary NAME|MODEL_FILE [--input-shape H,W,C] [--json]
     zoo export NAME|MODEL_FILE DIR [--format F] [--input-shape H,W,C] [--num-classes N]
@@ -345,6 +346,26 @@ def _add_tune(commands) -> None:
         type=int,
         metavar="N",
         help="run N trials at once (keras-tuner chief + N workers, one GPU each)",
+    )
+    tune.add_argument(
+        "--cluster",
+        choices=("slurm", "kubernetes"),
+        help="be one task of a search over a cluster: every task runs the same command (srun, "
+        "or an Indexed Job's pods), task 0 serves keras-tuner's oracle and the others run "
+        "trials; --directory must be shared (zoo.tuning.cluster)",
+    )
+    tune.add_argument(
+        "--oracle-host",
+        metavar="HOST",
+        help="with --cluster: the chief's host (default: the first node of "
+        "SLURM_JOB_NODELIST; Kubernetes: pod <job>-0 of this pod's subdomain)",
+    )
+    tune.add_argument(
+        "--oracle-port",
+        type=int,
+        metavar="PORT",
+        help="with --cluster: the chief's port (default: 20000 + SLURM_JOB_ID %% 10000; "
+        "Kubernetes: 8000)",
     )
     tune.add_argument(
         "--image-size", type=int, help="side of the images (default: the model's input)"
@@ -849,10 +870,41 @@ def _schedule(args) -> None:
         print(f"plot: {args.plot}")
 
 
+def _join_cluster(args) -> str | None:
+    """With ``--cluster``: set keras-tuner's variables for this task; its tuner id."""
+    if args.cluster is None:
+        for option in ("oracle_host", "oracle_port"):
+            if getattr(args, option) is not None:
+                raise UsageError(f"--{option.replace('_', '-')} applies with --cluster only.")
+        return None
+    if args.parallel_trials is not None:
+        raise UsageError(
+            "--cluster and --parallel-trials do not combine: with --cluster every task is "
+            "one process of the search."
+        )
+    already = sorted(name for name in os.environ if name.startswith("KERASTUNER_"))
+    if already:
+        raise UsageError(
+            f"--cluster sets keras-tuner's variables, which are already set here "
+            f"({', '.join(already)}): unset them or drop --cluster."
+        )
+    from zoo.tuning import cluster
+
+    try:
+        variables = cluster.tuner_environment(
+            args.cluster, port=args.oracle_port, oracle_host=args.oracle_host
+        )
+    except ValueError as error:
+        raise UsageError(f"--cluster {args.cluster}: {error}") from None
+    os.environ.update(variables)
+    return variables["KERASTUNER_TUNER_ID"]
+
+
 def _tune(args) -> None:
     from zoo.training import data
     from zoo.tuning import search
 
+    tuner_id = _join_cluster(args)
     info, dataset = _image_model_and_dataset(args, "tune")
     size = info.default_input_shape[0] if args.image_size is None else args.image_size
     load = {"image_size": size, "batch_size": 128, "source_dir": args.source_dir}
@@ -872,6 +924,9 @@ def _tune(args) -> None:
         num_classes=dataset.num_classes,
         **({} if args.optimizer is None else {"optimizer": args.optimizer}),
     )
+    if tuner_id not in (None, "chief"):
+        print(f"{tuner_id}: no trial left in {result.project_dir}; the chief reports the search")
+        return
     print()
     print(f"best trials of {result.project_dir}:")
     print(result.table(limit=5))

@@ -1,5 +1,6 @@
 """Searches spread over two devices: ``tf.distribute.MirroredStrategy`` over two logical CPUs,
-and on the JAX backend ``keras.distribution.DataParallel`` over two host devices.
+and on the JAX backend ``keras.distribution.DataParallel`` over two host devices; and a
+``TPUStrategy`` (a stand-in: no TPU here) handed to keras-tuner unchanged.
 
 Devices must be configured before the backend initialises, so each search runs in a fresh
 interpreter.
@@ -9,9 +10,42 @@ from __future__ import annotations
 
 import json
 
+import keras
+import keras_tuner
 import pytest
 
-from .conftest import python_env, run_python
+from zoo.tuning import search
+
+from .conftest import TINY_MLP, python_env, run_python
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute strategies")
+def test_a_tpu_strategy_reaches_keras_tuner_unchanged(digits, tmp_path, monkeypatch):
+    """A ``tf.distribute.TPUStrategy`` object (not connected to a TPU: it answers keras-tuner's
+    questions about multi-worker mode through a one-device strategy's ``extended``) passes the
+    zoo's checks and is the very object keras-tuner's tuner holds when its search starts."""
+    import tensorflow as tf
+
+    stand_in = tf.distribute.TPUStrategy.__new__(tf.distribute.TPUStrategy)
+    stand_in._extended = tf.distribute.OneDeviceStrategy("/cpu:0").extended
+    held = []
+    monkeypatch.setattr(
+        keras_tuner.Tuner, "search", lambda tuner, *a, **k: held.append(tuner.distribution_strategy)
+    )
+    train, validation = digits
+    search(
+        "mlp",
+        train,
+        validation,
+        max_trials=1,
+        epochs=1,
+        directory=tmp_path,
+        distribution_strategy=stand_in,
+        verbose=0,
+        **TINY_MLP,
+    )
+    assert len(held) == 1 and held[0] is stand_in
+
 
 SCRIPT = """
 import json, sys
