@@ -23,11 +23,13 @@ import json
 import math
 import os
 import pathlib
+import shutil
+import tempfile
 
 import keras
 import numpy as np
 
-from zoo.validation import check_image_path, check_number, check_positive_int
+from zoo.validation import check_bool, check_image_path, check_number, check_positive_int
 
 LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
@@ -370,6 +372,10 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         monitor: the logged value that selects ``best.keras`` (``val_loss``, falling back to
             ``loss`` when there is no validation).
         mode: ``"min"`` or ``"max"``: whether smaller or larger values are better.
+        writes: False for a process of a multi-process run other than the first: it restores
+            from ``directory`` but writes nothing there (the first process writes); it saves
+            the same files into a scratch folder instead, deleted when the run ends, as
+            saving takes every process of the run.
 
     Example::
 
@@ -381,13 +387,17 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     STATE = "state.json"
     BEST = "best.keras"
 
-    def __init__(self, directory, monitor: str = "val_loss", mode: str = "min"):
+    def __init__(
+        self, directory, monitor: str = "val_loss", mode: str = "min", *, writes: bool = True
+    ):
         super().__init__()
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be one of 'min', 'max'; got {mode!r}.")
         self.directory = pathlib.Path(directory)
         self.monitor = monitor
         self.mode = mode
+        self.writes = check_bool("writes", writes)
+        self._scratch = None
         self.best = None
         self.diverged_epoch = None  # the epoch whose loss or weights were not finite
 
@@ -472,20 +482,21 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             # state to resume from; the last good epoch stays the checkpoint.
             self.diverged_epoch = epoch + 1
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
         value = logs.get(self.monitor)
         if value is None and self.monitor.startswith("val_"):
             value = logs.get(self.monitor[len("val_") :])
         if value is not None:
             value = float(value)
+        folder = self.directory if self.writes else self._scratch_folder()
+        folder.mkdir(parents=True, exist_ok=True)
         if self._improved(value):
-            temporary = self.directory / "best.tmp.keras"
+            temporary = folder / "best.tmp.keras"
             self.model.save(temporary)
             _fsync_file(temporary)
-            os.replace(temporary, self.directory / self.BEST)
+            os.replace(temporary, folder / self.BEST)
             self.best = value
         name = f"epoch-{epoch + 1:04d}.weights.h5"
-        weights = self.directory / name
+        weights = folder / name
         self.model.save_weights(weights, overwrite=True)
         _fsync_file(weights)
         state = {
@@ -499,7 +510,21 @@ class ResumableCheckpoint(keras.callbacks.Callback):
                 np.asarray(keras.ops.convert_to_numpy(v)).tolist() for v in _seed_states(self.model)
             ],
         }
-        _atomic_write_text(self.state_path, json.dumps(state, indent=2))
-        for stale in self.directory.glob("epoch-*.weights.h5"):
+        _atomic_write_text(folder / self.STATE, json.dumps(state, indent=2))
+        for stale in folder.glob("epoch-*.weights.h5"):
             if stale.name != name:
                 stale.unlink()
+
+    def _scratch_folder(self) -> pathlib.Path:
+        """Where a process that does not write the checkpoint saves it all the same: saving a
+        model of a multi-process JAX run takes every process (Keras gathers the arrays), so
+        each one saves, and only the first one's files are the checkpoint. Deleted when the
+        run ends."""
+        if self._scratch is None:
+            self._scratch = pathlib.Path(tempfile.mkdtemp(prefix="zoo-checkpoint-"))
+        return self._scratch
+
+    def on_train_end(self, logs=None):
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None

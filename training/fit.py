@@ -109,6 +109,82 @@ def _is_keras_distribution(distribution) -> bool:
     )
 
 
+def _processes(distribution) -> tuple[int, int]:
+    """``(index, count)`` of this process among the processes training one model: a
+    ``keras.distribution`` over several JAX processes (``keras.distribution.initialize``);
+    ``(0, 1)`` for every other run."""
+    if (
+        distribution is None
+        or keras.backend.backend() != "jax"
+        or not _is_keras_distribution(distribution)
+    ):
+        return 0, 1
+    import jax
+
+    return jax.process_index(), jax.process_count()
+
+
+def _refuse_multi_worker(strategy) -> None:
+    """A ``MultiWorkerMirroredStrategy`` over several workers: Keras 3 cannot train under it."""
+    in_multi_worker_mode = getattr(strategy.extended, "_in_multi_worker_mode", None)
+    if in_multi_worker_mode is not None and in_multi_worker_mode():
+        raise ValueError(
+            f"distribution: Keras {keras.__version__} cannot train under a "
+            "tf.distribute.MultiWorkerMirroredStrategy over several workers (model.fit fails "
+            "reducing the first distributed batch, keras-team/keras#20585); train over several "
+            "processes on the JAX backend instead (keras.distribution.initialize, then "
+            "distribution=keras.distribution.DataParallel()), or on one host with "
+            "MirroredStrategy."
+        )
+
+
+def _whole_batches(data, what: str, processes: int) -> tuple[int, int]:
+    """``(batch size, whole batches per pass)`` of ``data`` in a run over ``processes``.
+
+    Keras splits every batch of a multi-process run into one equal piece per process
+    (``DataParallel.distribute_dataset``: ``rebatch`` then ``shard``), which needs the batch
+    size in the data set's graph and leaves the processes out of step on a last batch of at
+    most half the size. So such a run trains on each pass's whole batches only, as
+    ``drop_remainder=True`` would (`_cut`): every step is one whole global batch, split evenly.
+    """
+    import tensorflow as tf
+
+    one_pass = getattr(data, data_lib.EPOCH_PASS, None)
+    if one_pass is None:
+        raise ValueError(
+            f"{what}: a run over {processes} processes needs a data set from "
+            "zoo.training.data.load (or holdout, transform), whose every pass is the same in "
+            f"every process; got {data!r}."
+        )
+    steps = recipe.steps_per_epoch(data)
+    sample = one_pass(0)
+
+    def batch_size(batch) -> int:
+        return int(tf.nest.flatten(batch)[0].shape[0])
+
+    size = batch_size(next(iter(sample)))
+    if size % processes:
+        raise ValueError(
+            f"{what}: batches of {size} do not split evenly over {processes} processes; use a "
+            f"batch size that is a multiple of {processes}."
+        )
+    return size, steps - (batch_size(next(iter(sample.skip(steps - 1)))) != size)
+
+
+def _cut(data, size: int, whole: int, first_epoch: int | None = None):
+    """``data``'s first pass (``first_epoch=None``), or its passes from ``first_epoch`` on as
+    one endless stream, each cut to its ``whole`` batches, with the batch size ``size`` static
+    (the form `_whole_batches` explains)."""
+    import tensorflow as tf
+
+    one_pass = getattr(data, data_lib.EPOCH_PASS)
+    if first_epoch is None:
+        passes = one_pass(0).take(whole)
+    else:
+        passes = tf.data.Dataset.counter(first_epoch).flat_map(lambda e: one_pass(e).take(whole))
+    return passes.unbatch().batch(size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
 def _built_in_scope(model, strategy) -> bool:
     """Whether every variable of ``model`` was created under ``strategy`` (e.g. mirrored)."""
     return bool(model.variables) and all(
@@ -135,6 +211,7 @@ def _distribution_scope(distribution):
                 "distribution: a tf.distribute.Strategy needs KERAS_BACKEND=tensorflow "
                 f"(the backend is {backend!r})."
             )
+        _refuse_multi_worker(distribution)
         return distribution.scope(), True
     raise ValueError(
         "distribution must be a tf.distribute.Strategy (TensorFlow backend) or a "
@@ -325,9 +402,15 @@ def fit(
         jit_compile: passed to ``model.compile`` (``"auto"``, True or False).
         checkpoint_dir: folder of the resumable checkpoint, ``best.keras`` and ``history.csv``.
         tensorboard_dir: folder of TensorBoard logs.
-        distribution: a ``tf.distribute.Strategy`` (TensorFlow backend: Mirrored,
-            MultiWorkerMirrored, TPU) or a ``keras.distribution.Distribution`` such as
-            ``DataParallel`` (JAX backend). Global batches must split evenly for DataParallel.
+        distribution: a ``tf.distribute.Strategy`` (TensorFlow backend: Mirrored, TPU) or a
+            ``keras.distribution.Distribution`` such as ``DataParallel`` (JAX backend). Global
+            batches must split evenly for DataParallel. Several hosts: call
+            ``keras.distribution.initialize(...)`` in every process first (JAX); each process
+            then runs the same `fit` on the same data set from `zoo.training.data.load`, every
+            pass is cut to its whole batches (`_whole_batches`), and only process 0 writes
+            ``checkpoint_dir`` (shared), the history and the logs. Keras 3 cannot train under
+            a MultiWorkerMirroredStrategy over several workers (keras-team/keras#20585): it is
+            refused.
         callbacks: extra Keras callbacks.
         loss: override the default cross-entropy (`zoo.training.recipe.default_loss`).
         verbose: Keras' progress output (``"auto"``: a progress bar per epoch).
@@ -358,6 +441,11 @@ def fit(
     )
     recipe.WeightPenalty(l2, l1)
     steps = recipe.steps_per_epoch(train)
+    process, processes = _processes(distribution)
+    if processes > 1:
+        batch_size, steps = _whole_batches(train, "train", processes)
+        if validation is not None:
+            validation_cut = _whole_batches(validation, "validation_data", processes)
     schedule = recipe.run_schedule(
         schedule,
         learning_rate=learning_rate,
@@ -408,9 +496,12 @@ def fit(
             "optimizer's variables are created inside their scope)."
         )
 
+    # In a multi-process run the first process writes the checkpoint, the history and the
+    # logs; the others read the checkpoint to resume at the same epoch and write nothing.
+    writer = process == 0
     lock = (
         contextlib.nullcontext()
-        if checkpoint_dir is None
+        if checkpoint_dir is None or not writer
         else callbacks_lib.checkpoint_lock(checkpoint_dir)
     )
     with lock, scope, contextlib.ExitStack() as run:
@@ -422,20 +513,28 @@ def fit(
         initial_epoch = 0
         if checkpoint_dir is not None:
             monitor = "val_loss" if validation is not None else "loss"
-            checkpoint = callbacks_lib.ResumableCheckpoint(checkpoint_dir, monitor=monitor)
+            checkpoint = callbacks_lib.ResumableCheckpoint(
+                checkpoint_dir, monitor=monitor, writes=writer
+            )
             initial_epoch = checkpoint.restore(working)
-        stream, steps = _epoch_stream(train, initial_epoch, resumable=checkpoint is not None)
+        if processes > 1:
+            stream = _cut(train, batch_size, steps, initial_epoch)
+            if validation is not None:
+                validation = _cut(validation, *validation_cut)
+        else:
+            stream, steps = _epoch_stream(train, initial_epoch, resumable=checkpoint is not None)
         run_callbacks = recipe.run_callbacks(schedule if drive_by_callback else None)
         run_callbacks.extend(user_callbacks)
-        if checkpoint is not None:
+        if checkpoint is not None and writer:
             _trim_history(checkpoint.directory / HISTORY_FILE, initial_epoch)
             run_callbacks.append(
                 keras.callbacks.CSVLogger(
                     str(checkpoint.directory / HISTORY_FILE), append=initial_epoch > 0
                 )
             )
+        if checkpoint is not None:
             run_callbacks.append(checkpoint)
-        if tensorboard_dir is not None:
+        if tensorboard_dir is not None and writer:
             run_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard_dir)))
         if initial_epoch < epochs:
             try:

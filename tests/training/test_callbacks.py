@@ -183,3 +183,38 @@ def test_lr_finder_needs_a_run_before_suggesting_and_a_float_rate():
         callbacks.LRFinder().run(model, digits())
     with pytest.raises(ValueError, match=r"schedule must be a keras\.optimizers\.schedules"):
         callbacks.ScheduleCallback(0.1)
+
+
+def test_a_checkpoint_that_does_not_write_restores_and_leaves_the_folder_alone(
+    tmp_path, monkeypatch
+):
+    """The processes of a multi-process run other than the first: they resume from the shared
+    folder, save into a scratch folder of their own (saving takes every process), and delete
+    it when the run ends."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    writer = small_model("sgd")
+    writer.fit(
+        digits(), epochs=2, callbacks=[callbacks.ResumableCheckpoint(tmp_path / "run")], verbose=0
+    )
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run").iterdir()}
+    reader = small_model("sgd")
+    checkpoint = callbacks.ResumableCheckpoint(tmp_path / "run", writes=False)
+    assert checkpoint.restore(reader) == 2
+    for a, b in zip(reader.get_weights(), writer.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    seen = []
+
+    class Scratch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.extend(p.name for p in (tmp_path / "scratch").glob("zoo-checkpoint-*/*"))
+
+    reader.fit(digits(), epochs=4, initial_epoch=2, callbacks=[checkpoint, Scratch()], verbose=0)
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "run").iterdir()} == before
+    assert {"state.json", "epoch-0003.weights.h5", "epoch-0004.weights.h5"} <= set(seen)
+    assert list((tmp_path / "scratch").iterdir()) == []  # deleted when the run ended
+    with pytest.raises(ValueError, match="writes must be"):
+        callbacks.ResumableCheckpoint(tmp_path / "run", writes="no")

@@ -514,6 +514,187 @@ def test_jax_data_parallel_over_two_host_devices_matches_one_device():
     assert result["weights"] < 1e-5
 
 
+MULTI_PROCESS_SCRIPT = """
+import json, os, signal, sys
+import keras
+index, count, port, checkpoint_dir, out, kill_at_epoch = sys.argv[1:7]
+index, count, kill_at_epoch = int(index), int(count), int(kill_at_epoch)
+if count > 1:
+    keras.distribution.initialize(f"127.0.0.1:{port}", num_processes=count, process_id=index)
+import jax
+import numpy as np
+import zoo
+from zoo.training import data, fit
+
+
+class KillAtEpoch(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == kill_at_epoch:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+keras.utils.set_random_seed(0)
+# digits' 1437 training images in batches of 64: 22 whole batches and one of 29, which a run
+# over several processes leaves out; the one-process reference is given the 22 whole ones.
+train = data.load("digits", batch_size=64, seed=0, image_size=16)
+test = data.load("digits", "test", batch_size=120, shuffle=False, image_size=16)
+if count == 1:
+    train = data.transform(train, lambda one_pass: one_pass.take(22))
+model = zoo.build("lenet5", input_shape=(16, 16, 1))
+history = fit(model, train, test, epochs=4, optimizer="momentum", learning_rate=0.05,
+              schedule="cosine", distribution=keras.distribution.DataParallel(),
+              checkpoint_dir=checkpoint_dir if checkpoint_dir != "-" else None,
+              callbacks=[KillAtEpoch()], verbose=0)
+np.savez(out, *model.get_weights())
+print(json.dumps({"processes": jax.process_count(), "devices": len(jax.devices()),
+                  "epochs": history.epoch, "loss": history.history.get("loss", [])}))
+"""
+
+
+def _job(tmp_path, name, count, checkpoint_dir, kill_at=None):
+    """Start the processes of one job (``count`` of them on 127.0.0.1): process i writes
+    ``<name>-<i>.npz`` and has its own TMPDIR; ``kill_at`` maps a process to the epoch at whose
+    start it SIGKILLs itself."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    processes = []
+    for index in range(count):
+        scratch = tmp_path / f"tmp-{name}-{index}"
+        scratch.mkdir()
+        kill = (kill_at or {}).get(index, -1)
+        arguments = [index, count, port, checkpoint_dir, tmp_path / f"{name}-{index}.npz", kill]
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-c", MULTI_PROCESS_SCRIPT, *map(str, arguments)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=REPO,
+                env={
+                    **os.environ,
+                    "KERAS_BACKEND": "jax",
+                    "TF_CPP_MIN_LOG_LEVEL": "3",
+                    "TMPDIR": str(scratch),
+                },
+            )
+        )
+    return processes
+
+
+def _finish(processes, timeout=240):
+    outcomes = [process.communicate(timeout=timeout) for process in processes]
+    for process, (_, err) in zip(processes, outcomes, strict=True):
+        assert process.returncode == 0, err[-3000:]
+    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outcomes]
+
+
+def _kill_job_after(processes, victim, checkpoint, epochs_done, timeout=240):
+    """Wait for ``victim`` to SIGKILL itself, then for the checkpoint to hold ``epochs_done``
+    epochs, then SIGKILL the others (stuck in the step that waits for the dead one), as a
+    scheduler ends a job that lost a task."""
+    deadline = time.monotonic() + timeout
+    try:
+        processes[victim].wait(timeout=timeout)
+        assert processes[victim].returncode == -signal.SIGKILL, processes[victim].stderr.read()
+        while callbacks.ResumableCheckpoint(checkpoint).epochs_done() < epochs_done:
+            assert time.monotonic() < deadline, "the checkpoint never reached the kill's epoch"
+            time.sleep(0.2)
+    finally:
+        for process in processes:
+            process.kill()
+            process.communicate()
+    return callbacks.ResumableCheckpoint(checkpoint).epochs_done()
+
+
+@pytest.mark.slow
+def test_two_jax_processes_train_as_one_and_resume_after_either_is_killed(tmp_path):
+    """keras.distribution.initialize over 2 processes on 127.0.0.1 (JAX's CPU collectives),
+    DataParallel over their devices: each step is one whole global batch split evenly, so the
+    run equals the one-process run on the same whole batches to float32 rounding (no odd last
+    batch to average per replica). With a shared checkpoint_dir only process 0 writes; a job
+    that loses process 1, then one that loses process 0, each restarted with the same command,
+    ends with the uninterrupted job's weights."""
+    pytest.importorskip("jax")
+    shared = tmp_path / "checkpoint"
+    reference = _job(tmp_path, "one", 1, "-")
+    uninterrupted = _job(tmp_path, "two", 2, tmp_path / "uninterrupted")
+    (single,) = _finish(reference)
+    both = _finish(uninterrupted)
+    assert [r["processes"] for r in both] == [2, 2] and both[0]["devices"] == 2
+    assert both[0]["loss"] == both[1]["loss"]
+    np.testing.assert_allclose(both[0]["loss"], single["loss"], rtol=1e-5)
+    assert single["loss"][-1] < 0.5 * single["loss"][0]  # it trained
+    one, two = np.load(tmp_path / "one-0.npz"), np.load(tmp_path / "two-0.npz")
+    for key in one.files:
+        np.testing.assert_array_equal(np.load(tmp_path / "two-1.npz")[key], two[key])
+        np.testing.assert_allclose(two[key], one[key], atol=1e-5)
+
+    first = _kill_job_after(_job(tmp_path, "a", 2, shared, {1: 2}), 1, shared, 2)
+    second = _kill_job_after(_job(tmp_path, "b", 2, shared, {0: 3}), 0, shared, 3)
+    resumed = _finish(_job(tmp_path, "c", 2, shared))
+    assert (first, second) == (2, 3)
+    assert [r["epochs"] for r in resumed] == [[3], [3]]  # epochs 0-2 were not repeated
+    expected = np.load(tmp_path / "two-0.npz")
+    for index in (0, 1):
+        got = np.load(tmp_path / f"c-{index}.npz")
+        for key in expected.files:
+            np.testing.assert_allclose(got[key], expected[key], rtol=1e-6, atol=1e-7)
+    # Process 1 wrote nothing into the shared folder: its saves went to its TMPDIR, deleted
+    # at the end of a run that ended (the two process 1s killed by SIGKILL left theirs).
+    assert sorted(p.name for p in shared.iterdir()) == [
+        ".lock",
+        "best.keras",
+        "epoch-0004.weights.h5",
+        "history.csv",
+        "state.json",
+    ]
+    with open(shared / "history.csv") as file:
+        assert [int(row["epoch"]) for row in csv.DictReader(file)] == [0, 1, 2, 3]
+    leftovers = {p.parent.name for p in tmp_path.glob("tmp-*/zoo-checkpoint-*")}
+    assert leftovers == {"tmp-a-1", "tmp-b-1"}
+
+
+def test_a_multi_process_run_takes_whole_batches_with_a_static_size():
+    """What each process of a multi-process run trains on (`_whole_batches`, `_cut`)."""
+    fit_module = sys.modules["zoo.training.fit"]
+    train = data.load("digits", batch_size=64, seed=0, image_size=8)  # 22 x 64 + 29
+    assert fit_module._whole_batches(train, "train", 2) == (64, 22)
+    stream = fit_module._cut(train, 64, 22, first_epoch=1)
+    assert stream.element_spec[0].shape.as_list() == [64, 8, 8, 1]
+    epoch_1 = [y.numpy() for _, y in stream.take(22)]
+    expected = [y.numpy() for _, y in train.epoch_pass(1).take(22)]
+    for got, want in zip(epoch_1, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    first_of_epoch_2 = next(iter(stream.skip(22)))[1].numpy()
+    np.testing.assert_array_equal(first_of_epoch_2, next(iter(train.epoch_pass(2)))[1].numpy())
+    test = data.load("digits", "test", batch_size=120, shuffle=False, image_size=8)
+    assert fit_module._whole_batches(test, "validation_data", 2) == (120, 3)  # 360: no cut
+    with pytest.raises(ValueError, match="batches of 33 do not split evenly over 2 processes"):
+        fit_module._whole_batches(data.load("digits", batch_size=33, seed=0), "train", 2)
+    with pytest.raises(ValueError, match="train: a run over 2 processes needs a data set from"):
+        fit_module._whole_batches(train.map(lambda x, y: (x, y)), "train", 2)
+
+
+def test_a_multi_worker_mirrored_strategy_is_refused_with_the_upstream_issue():
+    """Keras 3's fit cannot run under MultiWorkerMirroredStrategy over several workers
+    (keras-team/keras#20585): one line saying so and what works, before anything is built.
+    The strategy is a stand-in in multi-worker mode (a real one waits for its peers)."""
+
+    class MultiWorker:
+        def _in_multi_worker_mode(self):
+            return True
+
+    strategy = tf.distribute.MultiWorkerMirroredStrategy.__new__(
+        tf.distribute.MultiWorkerMirroredStrategy
+    )
+    strategy._extended = MultiWorker()
+    with pytest.raises(ValueError, match=r"keras-team/keras#20585.*keras\.distribution"):
+        fit(small_model(), digits(), epochs=1, distribution=strategy, verbose=0)
+
+
 # ---- bad input ----------------------------------------------------------------------------
 
 

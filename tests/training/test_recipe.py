@@ -54,7 +54,10 @@ def test_compile_model_and_run_callbacks():
     driven = recipe.run_callbacks(schedules.Constant(0.1))
     assert [type(c) for c in driven][1] is callbacks.ScheduleCallback
     history = model.fit(
-        np.ones((8, 3), np.float32), np.zeros(8), epochs=1, verbose=0,
+        np.ones((8, 3), np.float32),
+        np.zeros(8),
+        epochs=1,
+        verbose=0,
         callbacks=recipe.run_callbacks(),
     )
     assert history.history["learning_rate"] == [pytest.approx(0.2)]
