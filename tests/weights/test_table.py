@@ -115,7 +115,6 @@ def test_the_readme_table_of_weights_is_the_registry_s(capsys):
     )
 
 
-
 def test_the_command_line_shows_the_tags(capsys):
     from zoo import cli
 

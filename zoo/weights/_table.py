@@ -84,9 +84,7 @@ def resolve(model: str, tag: str, config: dict, defaults: dict) -> Weights:
                 f"weights='imagenet' of {model!r} do not fit this configuration: "
                 f"{difference(candidates[0], config, defaults)}."
             )
-        return max(
-            fitting, key=lambda r: (-_changes(r, config, defaults), r.metric("top1") or 0.0)
-        )
+        return max(fitting, key=lambda r: (-_changes(r, config, defaults), r.metric("top1") or 0.0))
     matches = [r for r in records if r.tag == wanted]
     if not matches:
         close = difflib.get_close_matches(wanted, [r.tag for r in records], n=1, cutoff=0.6)
@@ -128,4 +126,3 @@ def markdown_table(models=None) -> str:
     chosen = sorted(by_model()) if models is None else models
     rows = [markdown_row(record) for model in chosen for record in tags(model)]
     return "\n".join([MARKDOWN_HEADER, *rows])
-

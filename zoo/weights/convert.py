@@ -142,4 +142,3 @@ def from_torchvision(name: str, state_dict: Mapping, *, include_top: bool = True
     model = build(name, include_top=include_top, **build_kwargs)
     assign(model, arrays, what=f"the state_dict given for {name!r}")
     return model
-
