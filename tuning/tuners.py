@@ -9,8 +9,11 @@ one machine):
 
 - the oracles (`RandomSearchOracle`, `BayesianOptimizationOracle`, `HyperbandOracle`,
   `ResumableGridSearchOracle`): keras-tuner's, saved again after every trial ends, reloaded
-  without rerunning finished trials, and the grid oracle's position persisted so a grid search
-  resumes (keras-tuner #1055);
+  without rerunning finished trials or handing a running one to a second worker (so a chief
+  can be killed and restarted mid-search), and the grid oracle's position persisted so a grid
+  search resumes (keras-tuner #1055);
+- a worker's calls to the chief sent again when the chief drops them (`_ReconnectingStub`,
+  keras-tuner #915);
 - the tuners (`ZooTuner`, `ZooHyperband`): the Keras session cleared after every trial, the
   trials a worker runs logged;
 - `make_tuner` (a tuner by name, `TUNERS`, reloading a saved project) and `run_search` (build
@@ -38,6 +41,7 @@ import json
 import math
 import os
 import pathlib
+import time
 import warnings
 from typing import TYPE_CHECKING
 
@@ -83,8 +87,12 @@ HYPERBAND_FACTOR = 3
 _TRIAL_STATUS = keras_tuner.engine.trial.TrialStatus
 
 
+_FINISHED = (_TRIAL_STATUS.COMPLETED, _TRIAL_STATUS.FAILED)
+
+
 class _SaveAfterEndTrial:
-    """Saves the oracle again once a trial has ended.
+    """Saves the oracle again once a trial has ended, and reloads it so that a restarted chief
+    neither reruns a finished trial nor hands a running one to a second worker.
 
     keras-tuner's ``Oracle.end_trial`` saves its state before it removes the trial from the
     ongoing ones; in-process the tuner saves again right after, but in chief/worker mode
@@ -94,22 +102,49 @@ class _SaveAfterEndTrial:
 
     @keras_tuner.synchronized
     def end_trial(self, trial):
+        known = self.trials.get(trial.trial_id)
+        if known is not None and known.status in _FINISHED and trial.trial_id in self.end_order:
+            # A worker that sent EndTrial to a chief killed before it answered sends it again
+            # to the restarted chief, which has the trial's result from its file already.
+            return
         super().end_trial(trial)
         self.save()
 
     def reload(self):
-        """Reload, without queueing finished trials for a rerun.
+        """Reload the saved search; the files on disk are the truth (keras-tuner #915).
 
-        ``Oracle.end_trial`` writes the trial's final ``trial.json`` before ``oracle.json``; a
-        process killed in between leaves the finished trial listed as running, and keras-tuner's
-        ``reload`` queues every such trial to run again. Its result is saved: keep it instead.
+        - A finished trial stays finished. ``Oracle.end_trial`` writes the trial's final
+          ``trial.json`` before ``oracle.json``; a process killed in between leaves it listed as
+          running, and keras-tuner's ``reload`` would queue it to run again.
+        - In a chief (keras-tuner's chief/worker mode), a running trial stays its worker's.
+          keras-tuner's ``reload`` queues every running trial for the next worker that asks,
+          while after a chief restart the worker running it is still at it (and reconnects,
+          `_ReconnectingStub`): the trial would run twice. Kept in ``ongoing_trials`` under its
+          tuner id, it goes to that worker: the one still running it, or the same tuner id
+          restarted (a rerun job, a rerun of ``parallel_trials`` with as many workers), which
+          runs it again. A search resumed in one process runs every such trial itself.
+        - A trial saved as running but given to no worker (a chief killed inside
+          ``create_trial``, between the trial's file and ``oracle.json``) is queued.
         """
         super().reload()
-        finished = (_TRIAL_STATUS.COMPLETED, _TRIAL_STATUS.FAILED)
         for trial_id in list(self._retry_queue):
-            if self.trials[trial_id].status in finished:
+            if self.trials[trial_id].status in _FINISHED:
                 self._retry_queue.remove(trial_id)
                 self._ended_before_reload(trial_id)
+        if distribute_utils.is_chief_oracle():
+            owners = keras_tuner_utils.load_json(self._get_oracle_fname())["ongoing_trials"]
+            for tuner_id, trial_id in owners.items():
+                if trial_id in self._retry_queue:
+                    self._retry_queue.remove(trial_id)
+                    self.ongoing_trials[tuner_id] = self.trials[trial_id]
+        assigned = {trial.trial_id for trial in self.ongoing_trials.values()}
+        for trial_id, trial in self.trials.items():
+            if (
+                trial.status == _TRIAL_STATUS.RUNNING
+                and trial_id not in assigned
+                and trial_id not in self._retry_queue
+            ):
+                self._retry_queue.append(trial_id)
 
     def _ended_before_reload(self, trial_id):
         """Record a trial that ended before a kill as ``end_trial`` would have."""
@@ -213,6 +248,51 @@ class ZooHyperband(_ZooTunerMixin, keras_tuner.Hyperband):
         keras_tuner.Tuner.__init__(self, oracle=oracle, **kwargs)
 
 
+RECONNECT_PATIENCE_S = 600.0
+"""How long a worker keeps retrying a call its chief dropped (a chief being restarted)."""
+
+
+class _ReconnectingStub:
+    """A worker's gRPC stub to the chief that retries a call the chief dropped.
+
+    keras-tuner's ``OracleClient`` waits for a chief that is not up yet (``wait_for_ready``)
+    but a call in flight when the chief dies fails with ``UNAVAILABLE`` and ends the worker
+    (keras-tuner #915). Retried, it reaches the restarted chief, which has reloaded the search
+    from disk (`_SaveAfterEndTrial.reload`): every call is one the chief answers alike twice
+    (``CreateTrial`` gives the tuner id its ongoing trial, a repeated ``EndTrial`` is ignored).
+    """
+
+    def __init__(self, stub, tuner_id: str, patience_s: float = RECONNECT_PATIENCE_S):
+        self._stub = stub
+        self._tuner_id = tuner_id
+        self._patience_s = patience_s
+
+    def __getattr__(self, name):
+        import grpc
+
+        call = getattr(self._stub, name)
+
+        @functools.wraps(call)
+        def retrying(*args, **kwargs):
+            deadline = time.monotonic() + self._patience_s
+            delay = 0.2
+            while True:
+                try:
+                    return call(*args, **kwargs)
+                except grpc.RpcError as error:
+                    if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                        raise
+                    print(
+                        f"[{self._tuner_id}] the chief dropped {name} ({error.details()}); "
+                        "retrying",
+                        flush=True,
+                    )
+                    time.sleep(delay)
+                    delay = min(2 * delay, 5.0)
+
+        return retrying
+
+
 def make_tuner(
     kind: str,
     model: ZooHyperModel,
@@ -263,6 +343,8 @@ def make_tuner(
         tuner = ZooTuner(oracle=oracle_class(max_trials=max_trials, **oracle_args), **tuner_args)
     # keras-tuner reloads only when this tuner id saved a file; after a parallel search the
     # worker that would have saved "tuner0.json" may have died before its first trial ended.
+    if tuner._is_worker():
+        tuner.oracle.stub = _ReconnectingStub(tuner.oracle.stub, tuner.tuner_id)
     saved_oracle = os.path.join(tuner.project_dir, "oracle.json")
     if not (overwrite or tuner._is_worker() or tuner.oracle.trials) and os.path.exists(
         saved_oracle
