@@ -14,25 +14,21 @@ import pytest
 from .conftest import REPO
 
 
-def test_wheel_maps_the_folders_under_zoo(tmp_path):
+def build_wheel(folder: pathlib.Path) -> pathlib.Path:
+    """The checkout built into a wheel in ``folder`` (no dependencies, no isolation)."""
+    options = ["--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir", str(folder)]
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--wheel-dir",
-            str(tmp_path),
-            str(REPO),
-        ],
+        [sys.executable, "-m", "pip", "wheel", *options, str(REPO)],
         check=True,
         capture_output=True,
         timeout=300,
     )
-    (wheel,) = tmp_path.glob("keras_lecture_zoo-*.whl")
+    (wheel,) = folder.glob("keras_lecture_zoo-*.whl")
+    return wheel
+
+
+def test_wheel_maps_the_folders_under_zoo(tmp_path):
+    wheel = build_wheel(tmp_path)
     names = zipfile.ZipFile(wheel).namelist()
     for package in ("zoo", "zoo/models", "zoo/weights", "zoo/layers", "zoo/training", "zoo/tuning"):
         assert f"{package}/__init__.py" in names
@@ -82,25 +78,7 @@ def test_the_built_wheel_works_in_a_fresh_environment(tmp_path):
     dependencies come from the ones already installed here (this environment's site-packages
     added behind the new one's, so nothing is downloaded and the checkout's editable install
     stays out of reach): a module or data file missing from the wheel fails it."""
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--wheel-dir",
-            str(wheels),
-            str(REPO),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    (wheel,) = wheels.glob("keras_lecture_zoo-*.whl")
+    wheel = build_wheel(tmp_path / "wheels")
     env_dir = tmp_path / "fresh"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
