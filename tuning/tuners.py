@@ -85,8 +85,6 @@ keras_tuner_utils.save_json = atomic_save_json
 TUNERS = ("random", "grid", "hyperband", "bayesian")
 HYPERBAND_FACTOR = 3
 _TRIAL_STATUS = keras_tuner.engine.trial.TrialStatus
-
-
 _FINISHED = (_TRIAL_STATUS.COMPLETED, _TRIAL_STATUS.FAILED)
 
 
@@ -341,10 +339,10 @@ def make_tuner(
             "bayesian": BayesianOptimizationOracle,
         }[kind]
         tuner = ZooTuner(oracle=oracle_class(max_trials=max_trials, **oracle_args), **tuner_args)
-    # keras-tuner reloads only when this tuner id saved a file; after a parallel search the
-    # worker that would have saved "tuner0.json" may have died before its first trial ended.
     if tuner._is_worker():
         tuner.oracle.stub = _ReconnectingStub(tuner.oracle.stub, tuner.tuner_id)
+    # keras-tuner reloads only when this tuner id saved a file; after a parallel search the
+    # worker that would have saved "tuner0.json" may have died before its first trial ended.
     saved_oracle = os.path.join(tuner.project_dir, "oracle.json")
     if not (overwrite or tuner._is_worker() or tuner.oracle.trials) and os.path.exists(
         saved_oracle

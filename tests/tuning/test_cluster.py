@@ -171,6 +171,12 @@ def test_cluster_mistakes_are_one_line_and_exit_2(
     assert phrase in err and len(err.strip().splitlines()) == 1
 
 
+def test_the_command_line_offers_the_schedulers_the_module_knows(capsys):
+    assert cli.main(["tune", "mlp", "--cluster", "pbs"]) == 2
+    err = capsys.readouterr().err
+    assert all(scheduler in err for scheduler in cluster.SCHEDULERS)
+
+
 def _statuses(project) -> dict[str, str]:
     trials = [json.loads(p.read_text()) for p in project.glob("trial_*/trial.json")]
     return {t["trial_id"]: t["status"] for t in trials}
