@@ -38,6 +38,8 @@ import os
 import re
 import socket
 
+from zoo.validation import check_name
+
 SCHEDULERS = ("slurm", "kubernetes")
 CHIEF = "chief"
 LISTEN_ALL = "0.0.0.0"
@@ -202,8 +204,6 @@ def tuner_environment(
         GPU settings: the chief sees none (``CUDA_VISIBLE_DEVICES=""``), a SLURM worker that
         sees several keeps the one of its local rank.
     """
-    from zoo.validation import check_name
-
     check_name("cluster", scheduler, SCHEDULERS)
     environ = os.environ if environ is None else environ
     if port is not None:
