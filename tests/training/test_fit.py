@@ -555,11 +555,9 @@ def _job(tmp_path, name, count, checkpoint_dir, kill_at=None):
     """Start the processes of one job (``count`` of them on 127.0.0.1): process i writes
     ``<name>-<i>.npz`` and has its own TMPDIR; ``kill_at`` maps a process to the epoch at whose
     start it SIGKILLs itself."""
-    import socket
+    from zoo.tuning.parallel import free_port
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     processes = []
     for index in range(count):
         scratch = tmp_path / f"tmp-{name}-{index}"
