@@ -37,7 +37,7 @@ test: $(STAMP)
 	$(PYTEST)
 
 # For working: no slow test, none recorded over 0.3 s (tests/durations.json), and
-# at least one test of every file (tests/helpers/fast_tier.py). CI runs `make test`.
+# at least one test of every file and every model (tests/helpers/fast_tier.py). CI runs `make test`.
 test-fast: $(STAMP)
 	$(BIN)/ruff check .
 	$(PYTEST) --fast

@@ -50,7 +50,7 @@ def pytest_addoption(parser):
         "--fast",
         action="store_true",
         help="run the fast tier only (make test-fast): no slow test, none recorded over "
-        f"{fast_tier.BUDGET} s, and at least one test of every file",
+        f"{fast_tier.BUDGET} s, and at least one test of every file and of every model",
     )
     group.addoption(
         "--store-durations",
@@ -86,7 +86,10 @@ def pytest_collection_modifyitems(config, items):
 
 def _keep_the_fast_tier(config, items):
     slow = {item.nodeid for item in items if item.get_closest_marker("slow")}
-    kept = fast_tier.select([item.nodeid for item in items], fast_tier.load(), slow)
+    import zoo
+
+    ids = [item.nodeid for item in items]
+    kept = fast_tier.select(ids, fast_tier.load(), slow, zoo.list_models())
     config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in kept])
     items[:] = [item for item in items if item.nodeid in kept]
 

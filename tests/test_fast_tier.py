@@ -18,8 +18,36 @@ def test_a_file_with_only_costly_tests_keeps_its_cheapest_unmarked_one():
     ids = ["tests/b.py::nine", "tests/b.py::two", "tests/b.py::slow_but_quick", "tests/c.py::s"]
     durations = {"tests/b.py::nine": 9.0, "tests/b.py::two": 2.0, "tests/c.py::s": 5.0}
     slow = {"tests/b.py::slow_but_quick", "tests/c.py::s"}
-    # every test of c.py is slow: its one test runs all the same, so that c.py runs at all
-    assert fast_tier.select(ids, durations, slow) == {"tests/b.py::two", "tests/c.py::s"}
+    # every test of c.py is slow: CI runs that file, the fast tier does not
+    assert fast_tier.select(ids, durations, slow) == {"tests/b.py::two"}
+
+
+def test_every_model_keeps_its_cheapest_unmarked_test():
+    ids = [
+        "tests/m.py::build[lenet5]",
+        "tests/m.py::build[resnet18]",
+        "tests/m.py::export[resnet18-onnx]",
+        "tests/m.py::export[mobilenet-onnx]",
+        "tests/m.py::train[mobilenet]",
+        "tests/m.py::plain",
+    ]
+    durations = {
+        "tests/m.py::build[resnet18]": 4.0,
+        "tests/m.py::export[resnet18-onnx]": 2.0,
+        "tests/m.py::export[mobilenet-onnx]": 3.0,
+        "tests/m.py::train[mobilenet]": 1.0,
+    }
+    slow = {"tests/m.py::train[mobilenet]"}
+    models = ["lenet5", "mobilenet", "resnet18", "vgg_a"]  # no test names vgg_a
+    assert fast_tier.select(ids, durations, slow, models) == {
+        "tests/m.py::build[lenet5]",
+        "tests/m.py::plain",
+        "tests/m.py::export[resnet18-onnx]",  # resnet18's cheapest
+        "tests/m.py::export[mobilenet-onnx]",  # mobilenet's cheapest that is not slow
+    }
+    assert fast_tier.named_models("tests/m.py::t[resnet18-onnx]", models) == {"resnet18"}
+    assert fast_tier.named_models("tests/m.py::t[resnet]", models) == set()
+    assert fast_tier.named_models("tests/m.py::plain", models) == set()
 
 
 def test_the_record_merges_runs_and_keeps_the_costly_tests_only(tmp_path):
