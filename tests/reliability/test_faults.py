@@ -114,6 +114,7 @@ def test_fit_killed_at_a_random_point_resumes_to_the_uninterrupted_weights(
         jitter = rng.uniform(0.0, 0.25)
     killed = spawn("killed", FIT_SCRIPT, "run", "killed.npz", progress, "1")
     killed.kill_when(lambda: count_lines(progress, prefix) >= target, jitter=jitter)
+    assert not (tmp_path / "killed.npz").exists()  # the killed run got no result out
     state_path = tmp_path / "run" / "state.json"
     done = json.loads(state_path.read_text())["epoch"] if state_path.exists() else 0
     print(f"seed {seed}: killed after {prefix} {target} + {jitter:.3f} s, {done} epochs saved")
