@@ -53,18 +53,6 @@ def _search(digits, tmp_path, **kwargs):
     return search("mlp", train, validation, **arguments)
 
 
-@pytest.mark.parametrize("tuner", TUNERS)
-def test_two_trial_search_with_each_tuner(digits, tmp_path, tuner):
-    result = _search(digits, tmp_path, tuner=tuner)
-    assert [t.status for t in result.trials] == ["COMPLETED", "COMPLETED"]
-    scores = [t.score for t in result.trials]
-    assert result.best_score == max(scores)
-    assert result.best_trial.score == result.best_score
-    assert result.best_hyperparameters.values == result.best_trial.hyperparameters
-    assert result.objective.name == "val_accuracy" and result.objective.direction == "max"
-    assert result.project_dir == tmp_path / f"mlp_{tuner}"
-
-
 def test_result_table_csv_plot_and_best_model(digits, tmp_path):
     result = _search(digits, tmp_path, tuner="random")
     rows = list(csv.DictReader(result.to_csv(tmp_path / "trials.csv").open()))
@@ -81,7 +69,9 @@ def test_result_table_csv_plot_and_best_model(digits, tmp_path):
 
 
 @pytest.mark.parametrize("tuner", TUNERS)
-def test_resume_does_not_rerun_finished_trials(digits, tmp_path, tuner):
+def test_two_trial_search_with_each_tuner_resumes_without_rerunning(digits, tmp_path, tuner):
+    """A search killed as its second trial starts, rerun: only that trial runs again, the
+    result is a whole two-trial search, and a third run has nothing left to do."""
     Trainings.reset(stop_at=2)  # killed as the second trial starts
     with pytest.raises(KeyboardInterrupt):
         _search(digits, tmp_path, tuner=tuner, overwrite=True, callbacks=[Trainings()])
@@ -92,6 +82,12 @@ def test_resume_does_not_rerun_finished_trials(digits, tmp_path, tuner):
     assert len(Trainings.begun) == 1  # only the interrupted trial ran again
     assert [t.status for t in result.trials] == ["COMPLETED", "COMPLETED"]
     assert result.trials[0].score == first["score"]
+    scores = [t.score for t in result.trials]
+    assert result.best_score == max(scores)
+    assert result.best_trial.score == result.best_score
+    assert result.best_hyperparameters.values == result.best_trial.hyperparameters
+    assert result.objective.name == "val_accuracy" and result.objective.direction == "max"
+    assert result.project_dir == tmp_path / f"mlp_{tuner}"
     Trainings.reset()
     _search(digits, tmp_path, tuner=tuner, callbacks=[Trainings()])
     assert Trainings.begun == []  # a finished search has nothing left to run
