@@ -5,5 +5,6 @@
 - `model_checks`: a training step and a ``.keras`` round trip for a built model, README rows;
 - `small_models`: the smallest configuration of every registered model (`small_model`);
 - `fast_tier`: which tests `make test-fast` runs (``--fast``) and their recorded durations;
-- `fork_server`: children of the fault tests forked from one pre-imported interpreter.
+- `children`: child scripts (`Child`) forked from one pre-imported interpreter
+  (`fork_server`), or fresh Pythons.
 """

@@ -6,7 +6,7 @@ The workers reconnect (`zoo.tuning.tuners._ReconnectingStub`: a call in flight w
 died is sent again), the restarted chief reloads the search from disk and keeps each running
 trial with the worker running it (`_SaveAfterEndTrial.reload`), and the search ends with every
 trial completed once: none lost, none run twice. Chief and workers are forked from the zygote
-that has imported TensorFlow, Keras, zoo and keras-tuner (`conftest.fork_server`), so a
+that has imported TensorFlow, Keras, zoo and keras-tuner (`tests.helpers.children`), so a
 restart costs the chief's reload, not a TensorFlow import.
 """
 
@@ -18,9 +18,10 @@ import time
 
 import pytest
 
+from tests.helpers.children import Child
 from zoo.tuning import parallel
 
-from .conftest import Child, seeded
+from .conftest import seeded
 
 pytestmark = pytest.mark.slow
 

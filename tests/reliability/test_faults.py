@@ -28,7 +28,9 @@ import time
 import numpy as np
 import pytest
 
-from .conftest import Child, count_lines, seeded
+from tests.helpers.children import Child
+
+from .conftest import count_lines, seeded
 
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,8 @@ import textwrap
 
 import pytest
 
+from tests.helpers.children import CHILD_TIMEOUT, child_env
 from tests.helpers.fork_server import AVAILABLE, ForkServer
-
-from .conftest import CHILD_TIMEOUT, child_env
 
 SCRIPT = """
 import json, os, sys, time

@@ -16,9 +16,8 @@ import time
 import psutil
 import pytest
 
+from tests.helpers.children import Child
 from zoo.tuning import parallel
-
-from .conftest import Child
 
 pytestmark = pytest.mark.slow
 

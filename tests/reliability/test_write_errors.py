@@ -450,7 +450,7 @@ def test_ctrl_c_exits_130_in_one_line_and_the_same_command_resumes(tmp_path):
     import sys
     import time
 
-    from .conftest import CHILD_TIMEOUT, child_env
+    from tests.helpers.children import CHILD_TIMEOUT, child_env
 
     command = [sys.executable, "-m", "zoo", "train", "mlp", "--image-size", "8", "--no-save"]
     command += ["--checkpoint-dir", "run", "--epochs"]

@@ -5,16 +5,12 @@ scheduler's variables faked) run one search to the end."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 
 import pytest
 
+from tests.helpers.children import Child
 from zoo import cli
 from zoo.tuning import cluster, parallel
-
-from .conftest import python_env
 
 SLURM = {"SLURM_NTASKS": "3", "SLURM_JOB_NODELIST": "gpu[07-08]", "SLURM_JOB_ID": "4242"}
 
@@ -182,6 +178,15 @@ def _statuses(project) -> dict[str, str]:
     return {t["trial_id"]: t["status"] for t in trials}
 
 
+# ``zoo tune`` as ``python -m zoo`` runs it, in a child forked from the pre-imported zygote.
+ZOO_COMMAND = """
+import sys
+from zoo.cli import main
+
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("scheduler", ["slurm", "kubernetes"])
 def test_three_tasks_run_one_search_from_the_schedulers_variables(scheduler, tmp_path):
@@ -189,13 +194,13 @@ def test_three_tasks_run_one_search_from_the_schedulers_variables(scheduler, tmp
     only the scheduler's variables differ (Kubernetes' chief address is given, as the pods'
     DNS names do not exist here)."""
     port = str(parallel.free_port())
-    command = [sys.executable, "-m", "zoo", "tune", "mlp", "--optimizer", "adam"]
+    command = ["tune", "mlp", "--optimizer", "adam"]
     command += ["--image-size", "8", "--max-trials", "3", "--epochs", "1", "--seed", "1"]
     command += ["--directory", str(tmp_path / "search"), "--cluster", scheduler]
     command += ["--oracle-port", port]
     if scheduler == "kubernetes":
         command += ["--oracle-host", "127.0.0.1"]
-    processes, logs = [], []
+    tasks = []
     try:
         for index in range(3):
             if scheduler == "slurm":
@@ -203,25 +208,14 @@ def test_three_tasks_run_one_search_from_the_schedulers_variables(scheduler, tmp
                 faked |= {"SLURM_JOB_NODELIST": "127.0.0.[1-3]", "SLURMD_NODENAME": "127.0.0.1"}
             else:
                 faked = {"JOB_COMPLETION_INDEX": str(index)}
-            logs.append(tmp_path / f"task{index}.log")
-            with logs[-1].open("w") as log:
-                processes.append(
-                    subprocess.Popen(
-                        command,
-                        env=python_env(CUDA_VISIBLE_DEVICES="", **faked),
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
-        deadline = time.monotonic() + 300
-        for process in processes:
-            process.wait(timeout=max(1.0, deadline - time.monotonic()))
+            tasks.append(Child(tmp_path, f"task{index}", ZOO_COMMAND, *command, env=faked))
+        codes = [task.wait(timeout=300) for task in tasks]
     finally:
-        for process in processes:
-            process.kill()
-    outputs = [log.read_text() for log in logs]
-    for index, process in enumerate(processes):
-        assert process.returncode == 0, f"task {index}:\n{outputs[index][-3000:]}"
+        for task in tasks:
+            task.kill()
+    outputs = [task.stdout() + task.stderr_path.read_text() for task in tasks]
+    for index, code in enumerate(codes):
+        assert code == 0, f"task {index}:\n{outputs[index][-3000:]}"
     assert _statuses(tmp_path / "search" / "mlp_random") == dict.fromkeys("012", "COMPLETED")
     begun = sorted(
         line.split()[2] for text in outputs[1:] for line in text.splitlines() if "begins" in line

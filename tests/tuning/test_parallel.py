@@ -7,8 +7,6 @@ import json
 import re
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -16,9 +14,10 @@ import keras
 import psutil
 import pytest
 
+from tests.helpers.children import Child
 from zoo.tuning import parallel, search
 
-from .conftest import TINY_MLP, python_env
+from .conftest import TINY_MLP
 
 WORKER_LINE = re.compile(r"^\[(tuner\d+)\] trial (\d+) begins$", re.M)
 
@@ -87,36 +86,26 @@ search("mlp", train, validation, tuner="random", max_trials=4, epochs=1, directo
 @pytest.mark.slow
 def test_chief_and_two_workers_by_environment(tmp_path):
     """The documented recipe: every process runs the same script with KERASTUNER_* set."""
-    script = tmp_path / "tune.py"
-    script.write_text(RECIPE)
     trainings = tmp_path / "trainings.txt"
     port = str(parallel.free_port())
-    processes, logs = {}, {}
+    processes = {}
     try:
         for tuner_id in ("chief", "tuner0", "tuner1"):
-            env = python_env(
-                KERASTUNER_TUNER_ID=tuner_id,
-                KERASTUNER_ORACLE_IP="127.0.0.1",
-                KERASTUNER_ORACLE_PORT=port,
-                CUDA_VISIBLE_DEVICES="",
+            env = {
+                "KERASTUNER_TUNER_ID": tuner_id,
+                "KERASTUNER_ORACLE_IP": "127.0.0.1",
+                "KERASTUNER_ORACLE_PORT": port,
+            }
+            processes[tuner_id] = Child(
+                tmp_path, tuner_id, RECIPE, tmp_path / "search", trainings, env=env
             )
-            logs[tuner_id] = tmp_path / f"{tuner_id}.log"
-            with logs[tuner_id].open("w") as log:
-                processes[tuner_id] = subprocess.Popen(
-                    [sys.executable, str(script), str(tmp_path / "search"), str(trainings)],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-        deadline = time.monotonic() + 300
-        for process in processes.values():
-            process.wait(timeout=max(1.0, deadline - time.monotonic()))
+        codes = {tuner_id: child.wait(timeout=300) for tuner_id, child in processes.items()}
     finally:
-        for process in processes.values():
-            process.kill()
-    outputs = {k: path.read_text() for k, path in logs.items()}
-    for tuner_id, process in processes.items():
-        assert process.returncode == 0, f"{tuner_id}:\n{outputs[tuner_id][-3000:]}"
+        for child in processes.values():
+            child.kill()
+    outputs = {k: child.stdout() + child.stderr_path.read_text() for k, child in processes.items()}
+    for tuner_id, code in codes.items():
+        assert code == 0, f"{tuner_id}:\n{outputs[tuner_id][-3000:]}"
     runs = _trial_runs([outputs["tuner0"], outputs["tuner1"]])
     assert sorted(trial for _, trial in runs) == ["0", "1", "2", "3"]  # each exactly once
     assert sorted(trainings.read_text().split()) == sorted(worker for worker, _ in runs)
