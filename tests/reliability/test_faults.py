@@ -115,7 +115,8 @@ def test_fit_killed_at_a_random_point_resumes_to_the_uninterrupted_weights(
         target, prefix = rng.randint(1, EPOCHS - 1), "epoch"
         jitter = rng.uniform(0.0, 0.25)
     killed = spawn("killed", FIT_SCRIPT, "run", "killed.npz", progress, "1")
-    killed.kill_when(lambda: count_lines(progress, prefix) >= target, jitter=jitter)
+    # It lingers once done, so the kill always lands on a running process.
+    assert killed.kill_when(lambda: count_lines(progress, prefix) >= target, jitter=jitter)
     assert not (tmp_path / "killed.npz").exists()  # the killed run got no result out
     state_path = tmp_path / "run" / "state.json"
     done = json.loads(state_path.read_text())["epoch"] if state_path.exists() else 0
@@ -127,6 +128,7 @@ def test_fit_killed_at_a_random_point_resumes_to_the_uninterrupted_weights(
         .splitlines()[-1]
     )
     assert resumed["epochs"] == list(range(done, EPOCHS))  # no finished epoch was repeated
+    assert json.loads(state_path.read_text())["epoch"] == EPOCHS
     out, expected = reference_fit()
     assert json.loads(out.splitlines()[-1])["epochs"] == list(range(EPOCHS))
     got = np.load(tmp_path / "resumed.npz")
