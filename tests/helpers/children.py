@@ -23,7 +23,8 @@ import time
 
 from tests.helpers.fork_server import AVAILABLE, ForkServer
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+from ..conftest import REPO
+
 CHILD_TIMEOUT = 180.0  # seconds; nothing may hang the suite
 # What the zygote imports: all the children need (they import nothing slow of their own).
 PRELOAD = (
@@ -114,6 +115,10 @@ class Child:
 
     def stdout(self) -> str:
         return self.stdout_path.read_text()
+
+    def output(self) -> str:
+        """Its stdout, then its stderr."""
+        return self.stdout() + self.stderr_path.read_text()
 
     def check(self) -> str:
         """Wait for a clean exit; returns stdout."""

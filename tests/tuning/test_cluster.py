@@ -213,7 +213,7 @@ def test_three_tasks_run_one_search_from_the_schedulers_variables(scheduler, tmp
     finally:
         for task in tasks:
             task.kill()
-    outputs = [task.stdout() + task.stderr_path.read_text() for task in tasks]
+    outputs = [task.output() for task in tasks]
     for index, code in enumerate(codes):
         assert code == 0, f"task {index}:\n{outputs[index][-3000:]}"
     assert _statuses(tmp_path / "search" / "mlp_random") == dict.fromkeys("012", "COMPLETED")

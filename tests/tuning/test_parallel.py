@@ -103,7 +103,7 @@ def test_chief_and_two_workers_by_environment(tmp_path):
     finally:
         for child in processes.values():
             child.kill()
-    outputs = {k: child.stdout() + child.stderr_path.read_text() for k, child in processes.items()}
+    outputs = {k: child.output() for k, child in processes.items()}
     for tuner_id, code in codes.items():
         assert code == 0, f"{tuner_id}:\n{outputs[tuner_id][-3000:]}"
     runs = _trial_runs([outputs["tuner0"], outputs["tuner1"]])
