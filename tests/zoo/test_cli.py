@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -245,3 +246,23 @@ def test_bench_prints_throughput_and_a_ratio(capsys):
     assert re.search(r"ratio ours / keras\.applications\.MobileNet: \d+\.\d{3}", out)
     assert cli.main(["bench", "lenet5", "--compare"]) == 2
     assert "has none" in capsys.readouterr().err
+
+
+def test_a_ctrl_c_that_tensorflow_drops_is_raised_again_after_the_batch():
+    """`zoo train`'s SIGINT handler remembers the signal: when the KeyboardInterrupt it raised
+    inside a TensorFlow call is dropped there, the training callback raises it after the
+    batch. The handler is Python's own again once the command ends."""
+    with cli._PendingInterrupt.guard():
+        handler = signal.getsignal(signal.SIGINT)
+        assert handler is not signal.default_int_handler
+        callback = cli._PendingInterrupt.callback()
+        callback.on_train_batch_end(0)  # nothing received: training goes on
+        with contextlib.suppress(KeyboardInterrupt):  # raised, then dropped (as TF does)
+            handler(signal.SIGINT, None)
+        with pytest.raises(KeyboardInterrupt):
+            callback.on_train_batch_end(1)
+        with pytest.raises(KeyboardInterrupt):
+            callback.on_epoch_end(0)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with cli._PendingInterrupt.guard():  # a new command starts with nothing received
+        cli._PendingInterrupt.callback().on_train_batch_end(0)
