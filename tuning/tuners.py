@@ -16,6 +16,8 @@ one machine):
   keras-tuner #915);
 - the tuners (`ZooTuner`, `ZooHyperband`): the Keras session cleared after every trial, the
   trials a worker runs logged;
+- the garbage collector kept off the objects that outlive the search (`_heap_frozen`), so the
+  four full collections of every trial walk only what the trials make;
 - `make_tuner` (a tuner by name, `TUNERS`, reloading a saved project) and `run_search` (build
   the tuner and run ``tuner.search`` in this process, on arguments `zoo.tuning.search` has
   already checked);
@@ -575,6 +577,27 @@ def _fit_arguments(train, validation):
     return [train], {"validation_data": validation}
 
 
+@contextlib.contextmanager
+def _heap_frozen():
+    """Collect once, then keep the objects alive now out of every collection until the end.
+
+    keras-tuner runs ``clear_session()`` and ``gc.collect()`` before every build and the tuners
+    again after every trial: four full collections per trial, each walking every object of
+    TensorFlow, Keras and the data (about 0.2 s apiece on a 2-core machine, a third of a small
+    model's trial). ``gc.freeze`` moves what is alive before the first trial out of their reach;
+    ``gc.unfreeze`` gives it back at the end. A heap the caller froze already is left as it is.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.collect()  # what is already garbage is freed now, not held frozen for the whole search
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def run_search(
     kind: str,
     model: ZooHyperModel,
@@ -601,6 +624,8 @@ def run_search(
     None). With keras-tuner's ``KERASTUNER_*`` environment set this process is the chief (it
     serves the oracle) or a worker; a worker never overwrites the project, which is the chief's.
     A configuration the builder rejects while the tuner is set up raises ``ValueError``.
+    The trials run with the objects alive before them frozen out of the collector
+    (`_heap_frozen`).
     """
     is_worker = distribute_utils.has_chief_oracle() and not distribute_utils.is_chief_oracle()
     try:
@@ -621,5 +646,6 @@ def run_search(
         raise ValueError(str(error)) from None
     args, kwargs = _fit_arguments(train, validation)
     kwargs.update(epochs=epochs, callbacks=list(callbacks), verbose=verbose)
-    tuner.search(*args, **kwargs)
+    with _heap_frozen():
+        tuner.search(*args, **kwargs)
     return SearchResult(lambda: tuner, tuner.oracle.objective, tuner.project_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import importlib
 import json
 
@@ -39,6 +40,15 @@ class Trainings(keras.callbacks.Callback):
         cls.stop_at = stop_at
 
 
+class FrozenObjects(keras.callbacks.Callback):
+    """Records how many objects the collector skips as each training begins."""
+
+    seen: list = []
+
+    def on_train_begin(self, logs=None):
+        FrozenObjects.seen.append(gc.get_freeze_count())
+
+
 def _search(digits, tmp_path, **kwargs):
     train, validation = digits
     arguments = {
@@ -54,7 +64,13 @@ def _search(digits, tmp_path, **kwargs):
 
 
 def test_result_table_csv_plot_and_best_model(digits, tmp_path):
-    result = _search(digits, tmp_path, tuner="random")
+    assert gc.get_freeze_count() == 0
+    FrozenObjects.seen = []
+    result = _search(digits, tmp_path, tuner="random", callbacks=[FrozenObjects()])
+    # The trials ran with the objects alive before them out of the collector's walks (keras-
+    # tuner's full collections), and the search gave them back.
+    assert len(FrozenObjects.seen) == 2 and min(FrozenObjects.seen) > 10_000
+    assert gc.get_freeze_count() == 0
     rows = list(csv.DictReader(result.to_csv(tmp_path / "trials.csv").open()))
     assert [r["trial_id"] for r in rows] == ["0", "1"]  # keras-tuner's ids
     assert [r["number"] for r in rows] == ["1", "2"]  # as its progress output numbers them
