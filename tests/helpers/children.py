@@ -1,13 +1,15 @@
-"""Child processes of the suite: scripts forked from one pre-imported zygote, or fresh Pythons.
+"""Child processes of the suite: scripts forked from a pre-imported zygote, or fresh Pythons.
 
-A child is a Python script (a string written to a folder) run under the TensorFlow backend,
-quiet, with the repository importable; its stdout and stderr go to files. Children are forked
-from a zygote (`tests.helpers.fork_server`, one per pytest process, started on first use) that
-has imported TensorFlow, Keras, zoo, keras-tuner and the exporters but run no op: a fork made
-before any op is safe and starts in milliseconds, where a fresh interpreter spends 5-7 s on those
-imports. A forked child is a real process, so a SIGKILL ends it mid-write as it would a fresh
-one. ``ZOO_TEST_NO_FORK_SERVER=1`` (or a platform other than Linux) runs every child as a fresh
-``python`` instead. Example: ``Child(tmp_path, "hello", "print('hi')").check() == "hi\\n"``.
+A child is a Python script (a string written to a folder) run under the TensorFlow backend
+(or the one its ``KERAS_BACKEND`` names), quiet, with the repository importable; its stdout and
+stderr go to files. Children are forked from a zygote (`tests.helpers.fork_server`, one per
+pytest process and backend, started on first use) that has imported TensorFlow, Keras, zoo,
+keras-tuner and the exporters (under JAX: TensorFlow for tf.data, JAX, Keras and zoo) but run no
+op: a fork made before any op is safe and starts in milliseconds, where a fresh interpreter
+spends 5-10 s on those imports. A forked child is a real process, so a SIGKILL ends it mid-write
+as it would a fresh one. ``ZOO_TEST_NO_FORK_SERVER=1`` (or a platform other than Linux) runs
+every child as a fresh ``python`` instead, as does a child of another backend (torch).
+Example: ``Child(tmp_path, "hello", "print('hi')").check() == "hi\\n"``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ PRELOAD = (
     "tf2onnx",
     "keras_tuner",
 )
+# The JAX zygote's: no JAX backend is initialised by them, so a child may still choose its
+# devices (``XLA_FLAGS``) and join a multi-process run (``keras.distribution.initialize``).
+PRELOAD_JAX = ("numpy", "tensorflow", "jax", "keras", "zoo", "zoo.training")
 
 
 def child_env(**extra) -> dict:
@@ -55,17 +60,20 @@ def child_env(**extra) -> dict:
 
 
 @functools.cache
-def fork_server() -> ForkServer | None:
-    """This process's zygote (it starts on the first child), or None: fresh processes."""
-    if not AVAILABLE or os.environ.get("ZOO_TEST_NO_FORK_SERVER") == "1":
+def fork_server(backend: str = "tensorflow") -> ForkServer | None:
+    """This process's zygote for the Keras ``backend`` (it starts on the first child), or
+    None: fresh processes (always for a backend other than ``"tensorflow"`` and ``"jax"``)."""
+    preload = {"tensorflow": PRELOAD, "jax": PRELOAD_JAX}.get(backend)
+    if preload is None or not AVAILABLE or os.environ.get("ZOO_TEST_NO_FORK_SERVER") == "1":
         return None
-    return ForkServer(child_env(), PRELOAD, timeout=CHILD_TIMEOUT)
+    return ForkServer(child_env(KERAS_BACKEND=backend), preload, timeout=CHILD_TIMEOUT)
 
 
 def start_child(path: pathlib.Path, args, *, stdout, stderr, env: dict):
     """Run the script ``path`` with ``args`` in its folder, ``env`` added to `child_env`:
-    forked by `fork_server`, or a fresh ``python``; returns its `subprocess.Popen` (or twin)."""
-    server = fork_server()
+    forked by the `fork_server` of its ``KERAS_BACKEND``, or a fresh ``python``; returns its
+    `subprocess.Popen` (or twin)."""
+    server = fork_server(env.get("KERAS_BACKEND", "tensorflow"))
     if server is not None:
         return server.spawn(path, args, cwd=path.parent, stdout=stdout, stderr=stderr, env=env)
     with open(stdout, "w") as out, open(stderr, "w") as err:

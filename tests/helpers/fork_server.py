@@ -230,6 +230,7 @@ def _run_child(request: dict, private: Sequence[int]) -> None:
         _redirect(1, request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         _redirect(2, request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.environ.update(request["env"])
+        tempfile.tempdir = None  # found again from this child's TMPDIR, not the zygote's
         os.chdir(request["cwd"])
         script = request["argv"][0]
         sys.argv = list(request["argv"])

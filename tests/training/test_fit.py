@@ -9,9 +9,7 @@ import csv
 import json
 import os
 import signal
-import subprocess
 import sys
-import textwrap
 import time
 import warnings
 
@@ -21,9 +19,8 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from tests.helpers.children import Child
 from zoo.training import TrainingDiverged, callbacks, data, fit, schedules
-
-from ..conftest import REPO
 
 STEPS_PER_EPOCH = 23  # 1,437 digits in batches of 64
 
@@ -47,20 +44,9 @@ def digits(split="train", **kwargs):
     return data.load("digits", split, batch_size=64, image_size=8, **kwargs)
 
 
-def run_python(script, *args, env=None, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
-        timeout=timeout,
-    )
-
-
-def last_json(result):
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def last_json(stdout: str):
+    """The JSON on the last line of a child's stdout."""
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 # ---- schedules, logs, safety nets ---------------------------------------------------------
@@ -394,8 +380,10 @@ print(json.dumps({"replicas": strategy.num_replicas_in_sync, "single": single,
 """
 
 
-def test_mirrored_strategy_over_two_cpu_devices_matches_one_device():
-    result = last_json(run_python(MIRRORED_SCRIPT))
+def test_mirrored_strategy_over_two_cpu_devices_matches_one_device(tmp_path):
+    # Forked from the zygote, which imported TensorFlow but ran no op: the two logical CPUs
+    # are still configurable, as in a fresh interpreter.
+    result = last_json(Child(tmp_path, "mirrored", MIRRORED_SCRIPT).check())
     assert result["replicas"] == 2
     assert "Mirrored" in result["kind"] or "Distributed" in result["kind"]
     # Epoch 1 agrees to float precision; after it the last, odd batch (29 = 15 + 14 examples)
@@ -437,10 +425,10 @@ print(json.dumps({"devices": len(jax.devices()), "replicated_on": devices, "sing
 """
 
 
-def test_jax_data_parallel_over_two_host_devices_matches_one_device():
+def test_jax_data_parallel_over_two_host_devices_matches_one_device(tmp_path):
     pytest.importorskip("jax")
     env = {"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    result = last_json(run_python(JAX_SCRIPT, env=env))
+    result = last_json(Child(tmp_path, "parallel", JAX_SCRIPT, env=env).check())
     assert result["devices"] == 2 and result["replicated_on"] == 2
     np.testing.assert_allclose(result["parallel"], result["single"], rtol=1e-5)
     assert result["single"][-1] < 0.5 * result["single"][0]
@@ -485,58 +473,46 @@ print(json.dumps({"processes": jax.process_count(), "devices": len(jax.devices()
 
 
 def _job(tmp_path, name, count, checkpoint_dir, kill_at=None):
-    """Start the processes of one job (``count`` of them on 127.0.0.1): process i writes
-    ``<name>-<i>.npz`` and has its own TMPDIR; ``kill_at`` maps a process to the epoch at whose
-    start it SIGKILLs itself."""
+    """Start the processes of one job (``count`` of them on 127.0.0.1, forked from the JAX
+    zygote): process i writes ``<name>-<i>.npz`` and has its own TMPDIR; ``kill_at`` maps a
+    process to the epoch at whose start it SIGKILLs itself."""
     from zoo.tuning.parallel import free_port
 
     port = free_port()
-    processes = []
+    children = []
     for index in range(count):
         scratch = tmp_path / f"tmp-{name}-{index}"
         scratch.mkdir()
         kill = (kill_at or {}).get(index, -1)
         arguments = [index, count, port, checkpoint_dir, tmp_path / f"{name}-{index}.npz", kill]
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-c", MULTI_PROCESS_SCRIPT, *map(str, arguments)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                cwd=REPO,
-                env={
-                    **os.environ,
-                    "KERAS_BACKEND": "jax",
-                    "TF_CPP_MIN_LOG_LEVEL": "3",
-                    "TMPDIR": str(scratch),
-                },
-            )
+        env = {"KERAS_BACKEND": "jax", "TMPDIR": str(scratch)}
+        children.append(
+            Child(tmp_path, f"{name}-{index}", MULTI_PROCESS_SCRIPT, *arguments, env=env)
         )
-    return processes
+    return children
 
 
-def _finish(processes, timeout=240):
-    outcomes = [process.communicate(timeout=timeout) for process in processes]
-    for process, (_, err) in zip(processes, outcomes, strict=True):
-        assert process.returncode == 0, err[-3000:]
-    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outcomes]
+def _finish(children, timeout=240):
+    for child in children:
+        code = child.wait(timeout=timeout)
+        assert code == 0, child.stderr()
+    return [json.loads(child.stdout().strip().splitlines()[-1]) for child in children]
 
 
-def _kill_job_after(processes, victim, checkpoint, epochs_done, timeout=240):
+def _kill_job_after(children, victim, checkpoint, epochs_done, timeout=240):
     """Wait for ``victim`` to SIGKILL itself, then for the checkpoint to hold ``epochs_done``
     epochs, then SIGKILL the others (stuck in the step that waits for the dead one), as a
     scheduler ends a job that lost a task."""
     deadline = time.monotonic() + timeout
     try:
-        processes[victim].wait(timeout=timeout)
-        assert processes[victim].returncode == -signal.SIGKILL, processes[victim].stderr.read()
+        code = children[victim].wait(timeout=timeout)
+        assert code == -signal.SIGKILL, children[victim].stderr()
         while callbacks.ResumableCheckpoint(checkpoint).epochs_done() < epochs_done:
             assert time.monotonic() < deadline, "the checkpoint never reached the kill's epoch"
             time.sleep(0.2)
     finally:
-        for process in processes:
-            process.kill()
-            process.communicate()
+        for child in children:
+            child.kill()
     return callbacks.ResumableCheckpoint(checkpoint).epochs_done()
 
 

@@ -10,19 +10,14 @@ dE/dW computed separately with TensorFlow's tape.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.helpers.children import Child
 from zoo.training import fit, recipe
-
-from ..conftest import REPO
 
 ETA = 0.5
 RNG = np.random.default_rng(0)
@@ -266,18 +261,10 @@ print(json.dumps({
 """
 
 
-def test_the_penalty_under_the_jax_backend():
+def test_the_penalty_under_the_jax_backend(tmp_path):
     """The penalty rides on Keras' variable regularizers, which the JAX trainer's stateless
     step evaluates at the traced weights: the same g + lambda W."""
     pytest.importorskip("jax")
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(JAX_SCRIPT)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3"},
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    errors = json.loads(result.stdout.strip().splitlines()[-1])
+    output = Child(tmp_path, "penalty", JAX_SCRIPT, env={"KERAS_BACKEND": "jax"}).check()
+    errors = json.loads(output.strip().splitlines()[-1])
     assert errors["kernel"] < 1e-6 and errors["bias"] < 1e-6, errors

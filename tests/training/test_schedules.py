@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 
+from tests.helpers.children import Child
 from zoo.training import schedules
 from zoo.training.recipe import make_optimizer
-
-from ..conftest import REPO
 
 STEPS = np.arange(5001, dtype=np.float64)
 
@@ -358,19 +354,11 @@ print(json.dumps(rates))
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_schedules_run_on_other_backends(backend):
+def test_schedules_run_on_other_backends(backend, tmp_path):
     pytest.importorskip(backend)
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run(
-        [sys.executable, "-c", _BACKEND_SCRIPT],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=240,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    raw = json.loads(result.stdout.splitlines()[-1])
+    child = Child(tmp_path, f"schedules-{backend}", _BACKEND_SCRIPT, env={"KERAS_BACKEND": backend})
+    output = child.check()
+    raw = json.loads(output.splitlines()[-1])
     runs = raw.pop("callbacks")
     rates = {k: np.asarray(v) for k, v in raw.items()}
     assert_close = np.testing.assert_allclose

@@ -14,9 +14,10 @@ import keras
 import keras_tuner
 import pytest
 
+from tests.helpers.children import Child
 from zoo.tuning import search
 
-from .conftest import TINY_MLP, python_env, run_python
+from .conftest import TINY_MLP
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute strategies")
@@ -54,6 +55,7 @@ import tensorflow as tf
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 from zoo.training import data
+from tests.helpers.children import Child
 from zoo.tuning import search
 train = data.load("digits", "train", batch_size=32, seed=0, image_size=8)
 validation = data.load("digits", "test", batch_size=128, shuffle=False, image_size=8)
@@ -70,10 +72,9 @@ print(json.dumps({"replicas": strategy.num_replicas_in_sync,
 
 @pytest.mark.slow
 def test_search_under_mirrored_strategy_on_two_cpus(tmp_path):
-    code = SCRIPT.replace("sys.argv[1]", repr(str(tmp_path)))
-    done = run_python(code, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    # Forked from the zygote (TensorFlow imported, no op run): the logical CPUs can be set.
+    output = Child(tmp_path, "mirrored", SCRIPT, tmp_path / "search").check()
+    report = json.loads(output.strip().splitlines()[-1])
     assert report["replicas"] == 2
     assert report["statuses"] == ["COMPLETED", "COMPLETED"]
     assert 0.0 < report["best"] <= 1.0
@@ -85,6 +86,7 @@ import json
 import keras
 keras.distribution.set_distribution(keras.distribution.DataParallel())
 from zoo.training import data
+from tests.helpers.children import Child
 from zoo.tuning import search
 
 class Shards(keras.callbacks.Callback):
@@ -107,11 +109,10 @@ print(json.dumps({"backend": keras.backend.backend(), "meshes": Shards.meshes,
 def test_search_under_jax_data_parallel_on_two_devices(tmp_path):
     """keras-tuner's clear_session between trials resets the global distribution; every
     trial must still be built on the two-device mesh (and its batches split evenly)."""
-    code = JAX_SCRIPT.replace("DIRECTORY", repr(str(tmp_path)))
-    env = python_env(KERAS_BACKEND="jax", XLA_FLAGS="--xla_force_host_platform_device_count=2")
-    done = run_python(code, timeout=300, env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    code = JAX_SCRIPT.replace("DIRECTORY", repr(str(tmp_path / "search")))
+    env = {"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    output = Child(tmp_path, "parallel", code, env=env).check()
+    report = json.loads(output.strip().splitlines()[-1])
     assert report["backend"] == "jax"
     assert report["meshes"] == [{"batch": 2}, {"batch": 2}]
     assert report["statuses"] == ["COMPLETED", "COMPLETED"]
