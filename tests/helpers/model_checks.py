@@ -10,6 +10,8 @@
   one its family module registers, ``num_params`` and ``macs`` are the built model's profile totals
   (`zoo.summary`: ``total_params`` equal to ``count_params()``), and its README row is the one
   `zoo list --markdown` makes from the card.
+- `all_layers` walks a model's layers, nested models (ResNet's chunks, the autoencoder's
+  encoder) included.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ import numpy as np
 import zoo
 from zoo import profile
 from zoo.models import _registry
+
+
+def all_layers(model: keras.Model):
+    """Every layer of ``model``, descending into nested models."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from all_layers(layer)
 
 
 def check_training_step(model, inputs, targets, *, loss="sparse_categorical_crossentropy"):

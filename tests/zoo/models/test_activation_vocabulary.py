@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import zoo
+from tests.helpers.model_checks import all_layers
 from tests.helpers.small_models import SAME_LAYERS_AS, SMALL_CONFIGS
 from zoo.layers import CReLU, ExplicitDense, Maxout, RReLU, activations
 from zoo.models import _blocks as blocks
@@ -42,14 +43,6 @@ LAYER_TYPES = {
 }
 
 
-def _all_layers(model):
-    """The layers of ``model``, nested models (the autoencoder's encoder, decoder) included."""
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
-
-
 @functools.cache
 def _batch(shape: tuple) -> np.ndarray:
     """One input in [0, 1) of ``shape``, the same for every activation."""
@@ -68,7 +61,7 @@ def test_every_activation_builds_and_runs_forward(name, activation):
     model = zoo.build(name, **{**SMALL_CONFIGS[name], "activation": activation})
     kind = LAYER_TYPES[activation]
     applied = [
-        layer for layer in _all_layers(model) if type(layer) is kind and layer.name.endswith("_act")
+        layer for layer in all_layers(model) if type(layer) is kind and layer.name.endswith("_act")
     ]
     assert applied, f"{name}: no {kind.__name__} layer for activation={activation!r}"
     if kind is keras.layers.Activation:
@@ -109,7 +102,7 @@ def test_autoencoder_code_and_output_take_the_table_but_keep_their_width(knob):
         with pytest.raises(ValueError, match=rf"{knob} must keep the width.*got '{activation}'"):
             zoo.build("autoencoder", **config, **{knob: activation})
     model = zoo.build("autoencoder", **config, **{knob: "leaky_relu"})
-    leaky = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.LeakyReLU)]
+    leaky = [layer for layer in all_layers(model) if isinstance(layer, keras.layers.LeakyReLU)]
     assert [layer.negative_slope for layer in leaky] == [activations.LEAKY_RELU_SLOPE]
     assert tuple(model.output.shape) == (None, 4, 4, 1)
 

@@ -12,6 +12,7 @@ import keras
 import pytest
 
 import zoo
+from tests.helpers.model_checks import all_layers
 from tests.helpers.small_models import SMALL_CONFIGS
 from zoo.models import resnet as resnet_module
 
@@ -19,16 +20,9 @@ from ...conftest import REPO
 
 WITH_KNOB = [n for n in zoo.list_models() if "bn_momentum" in zoo.info(n).config_arguments]
 WITHOUT_KNOB = [n for n in zoo.list_models() if n not in WITH_KNOB]
-# A 30 s build on 2 cores; its nested chunk models are checked cheaply below.
-SLOW_BUILDS = {"resnet1202"}
-
-
-def all_layers(model: keras.Model):
-    """Every layer of ``model``, descending into nested models (ResNet's chunks)."""
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from all_layers(layer)
+# A 25 s build on 2 cores: test_resnet.py's resnet1202 test builds it once, with the knob, and
+# checks it there; its nested chunk models are checked cheaply below too.
+BUILT_IN_TEST_RESNET = {"resnet1202"}
 
 
 def batch_norms(model: keras.Model) -> list:
@@ -52,10 +46,7 @@ def test_the_bn_families_have_the_knob():
     assert not {"googlenet", "alexnet", "lenet5", "mlp"} & set(WITH_KNOB)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_BUILDS else n for n in WITH_KNOB],
-)
+@pytest.mark.parametrize("name", [n for n in WITH_KNOB if n not in BUILT_IN_TEST_RESNET])
 def test_bn_momentum_reaches_every_batch_norm_and_is_checked(name):
     model = zoo.build(name, **knob_config(name, bn_momentum=0.5))
     layers = batch_norms(model)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 import pytest
 
 import zoo
-from tests.helpers.model_checks import check_readme_row
+from tests.helpers.model_checks import all_layers, check_readme_row
 from zoo.layers import ChannelPadding
 
 IMAGENET = {
@@ -75,7 +77,15 @@ def test_cifar_depths_are_within_2_percent_of_the_paper(name):
 
 @pytest.mark.slow
 def test_resnet1202_has_19_4m_parameters_in_nested_chunks():
-    model = zoo.build("resnet1202")
+    """Built once (a 25 s build on 2 cores), also for test_bn_momentum.py's check of the knob:
+    ``bn_momentum`` reaches the batch normalizations inside every nested chunk."""
+    for bad in (1.0, -0.1, math.nan, "0.9", True):
+        with pytest.raises(ValueError, match=r"bn_momentum must be"):
+            zoo.build("resnet1202", bn_momentum=bad)
+    model = zoo.build("resnet1202", bn_momentum=0.5)
+    batch_norms = [n for n in all_layers(model) if isinstance(n, keras.layers.BatchNormalization)]
+    assert len(batch_norms) == 1 + 3 * 200 * 2  # the stem's, two in each of the 600 blocks
+    assert {layer.momentum for layer in batch_norms} == {0.5}
     assert abs(_trainable(model) - 19.4e6) <= 0.02 * 19.4e6
     check_readme_row("resnet1202", model)
     # 3 stages of 200 blocks, each built as 4 nested models of 50 blocks (Python's recursion
