@@ -1110,7 +1110,7 @@ class _PendingInterrupt:
 
     TensorFlow runs Python's signal handlers from inside its C++ calls, and now and then the
     ``KeyboardInterrupt`` raised there is dropped on the way back: ``zoo train`` then ignored
-    Ctrl-C (about one press in ten on a loaded 2-core machine) and trained on. `guard` installs
+    Ctrl-C (1 of 8 presses on a loaded 2-core machine) and trained on. `guard` installs
     a handler that records the signal before it raises; `callback` raises it again after the
     batch or epoch in progress, from Python, where nothing can drop it. The handler is only
     installed over Python's own, in the main thread, and put back when the command ends.
