@@ -55,7 +55,6 @@ import tensorflow as tf
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 from zoo.training import data
-from tests.helpers.children import Child
 from zoo.tuning import search
 train = data.load("digits", "train", batch_size=32, seed=0, image_size=8)
 validation = data.load("digits", "test", batch_size=128, shuffle=False, image_size=8)
@@ -86,7 +85,6 @@ import json
 import keras
 keras.distribution.set_distribution(keras.distribution.DataParallel())
 from zoo.training import data
-from tests.helpers.children import Child
 from zoo.tuning import search
 
 class Shards(keras.callbacks.Callback):
