@@ -18,6 +18,7 @@ import keras
 import keras_tuner
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from zoo.training import checks, data
 from zoo.tuning import hypermodel, search
@@ -94,6 +95,20 @@ def inputs_late(value, *, n: int = 32):
     x, y = digits_like(n)
     x[30, 4, 4, 0] = value
     return batches(x, y)
+
+
+def one_hot_narrow_late(n: int = 32):
+    """One-hot batches of 8 of unknown width: 10 wide, then 3 wide from batch 3 on."""
+    x, y = digits_like(n)
+
+    def generate():
+        for start in range(0, n, 8):
+            width = 10 if start < 24 else 3
+            labels = y[start : start + 8] % width
+            yield x[start : start + 8], np.eye(width, dtype=np.float32)[labels]
+
+    signature = (tf.TensorSpec((None, 8, 8, 1), tf.float32), tf.TensorSpec((None, None)))
+    return tf.data.Dataset.from_generator(generate, output_signature=signature)
 
 
 def drain(dataset) -> None:
@@ -382,6 +397,12 @@ CASES = [
         lambda ws: checked(labels_late(3, one_hot=True)),
         ValueError,
         "train has one-hot label value 3 in batch 3 (0-based); one-hot labels must lie between",
+    ),
+    Case(
+        "checked-one-hot-width-late",
+        lambda ws: checked(one_hot_narrow_late()),
+        ValueError,
+        "train's one-hot labels in batch 3 (0-based) are 3 wide; the model 'mlp' has 10 outputs.",
     ),
     Case(
         "checked-nan-input-late",
