@@ -437,12 +437,16 @@ def test_jax_data_parallel_over_two_host_devices_matches_one_device(tmp_path):
 
 MULTI_PROCESS_SCRIPT = """
 import json, os, signal, sys
+import jax
 import keras
 index, count, port, checkpoint_dir, out, kill_at_epoch = sys.argv[1:7]
 index, count, kill_at_epoch = int(index), int(count), int(kill_at_epoch)
+# The test's processes share an XLA compilation cache: the programs of a 2-process job are
+# compiled by the first such job, and loaded by the three after it.
+jax.config.update("jax_compilation_cache_dir", os.environ["ZOO_TEST_XLA_CACHE"])
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 if count > 1:
     keras.distribution.initialize(f"127.0.0.1:{port}", num_processes=count, process_id=index)
-import jax
 import numpy as np
 import zoo
 from zoo.training import data, fit
@@ -485,7 +489,11 @@ def _job(tmp_path, name, count, checkpoint_dir, kill_at=None):
         scratch.mkdir()
         kill = (kill_at or {}).get(index, -1)
         arguments = [index, count, port, checkpoint_dir, tmp_path / f"{name}-{index}.npz", kill]
-        env = {"KERAS_BACKEND": "jax", "TMPDIR": str(scratch)}
+        env = {
+            "KERAS_BACKEND": "jax",
+            "TMPDIR": str(scratch),
+            "ZOO_TEST_XLA_CACHE": str(tmp_path / "xla-cache"),
+        }
         children.append(
             Child(tmp_path, f"{name}-{index}", MULTI_PROCESS_SCRIPT, *arguments, env=env)
         )
