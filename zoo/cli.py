@@ -923,6 +923,8 @@ def _tune(args) -> None:
         directory=args.directory,
         overwrite=args.overwrite,
         parallel_trials=args.parallel_trials,
+        # The trials run here (with --parallel-trials this process only waits, in Python).
+        callbacks=() if args.parallel_trials else [_PendingInterrupt.callback()],
         seed=args.seed,
         input_shape=(size, size, dataset.channels),
         num_classes=dataset.num_classes,
@@ -1110,7 +1112,8 @@ class _PendingInterrupt:
 
     TensorFlow runs Python's signal handlers from inside its C++ calls, and now and then the
     ``KeyboardInterrupt`` raised there is dropped on the way back: ``zoo train`` then ignored
-    Ctrl-C (1 of 8 presses on a loaded 2-core machine) and trained on. `guard` installs
+    Ctrl-C (1 of 8 presses on a loaded 2-core machine) and trained on; ``zoo tune``'s trials
+    take the same callback. `guard` installs
     a handler that records the signal before it raises; `callback` raises it again after the
     batch or epoch in progress, from Python, where nothing can drop it. The handler is only
     installed over Python's own, in the main thread, and put back when the command ends.

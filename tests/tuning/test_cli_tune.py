@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import re
+import signal
 
 import pytest
 
 import zoo.tuning
 from zoo import cli
+from zoo.training import data
 
 ARGS = ["--image-size", "8", "--max-trials", "2", "--epochs", "1", "--seed", "1"]
 
 
-def test_tune_prints_progress_and_a_final_table(tmp_path, capsys):
+def test_tune_prints_progress_and_a_final_table(tmp_path, capsys, monkeypatch):
+    # A Ctrl-C that TensorFlow dropped (recorded by the CLI's handler, never raised) stops the
+    # first trial after its first batch: exit 130, one line, and the same command resumes.
+    holdout = data.holdout
+
+    def holdout_then_ctrl_c(*args, **kwargs):
+        cli._PendingInterrupt.received.append(signal.SIGINT)
+        return holdout(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(data, "holdout", holdout_then_ctrl_c)
+        assert cli.main(["tune", "mlp", *ARGS, "--directory", str(tmp_path)]) == 130
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        f"zoo tune: error: interrupted; the finished trials in {str(tmp_path)!r} are kept: "
+        "rerun the same command to resume"
+    ]
     assert cli.main(["tune", "mlp", *ARGS, "--directory", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Search: Running Trial #1" in out  # keras-tuner's progress output
@@ -55,11 +73,15 @@ def test_tune_passes_its_options_to_search(tmp_path, monkeypatch, capsys):
     assert seen["name"] == "lenet5"
     assert (seen["tuner"], seen["max_trials"], seen["epochs"]) == ("hyperband", 4, 3)
     assert seen["parallel_trials"] == 2 and seen["overwrite"] is False
+    assert seen["callbacks"] == ()  # the workers train; this process only waits
     assert seen["input_shape"] == (32, 32, 1) and seen["num_classes"] == 10
     assert "optimizer" not in seen  # searched unless --optimizer fixes it
     seen.clear()
     assert cli.main([*argv, "--optimizer", "adam"]) == 1
     assert seen["optimizer"] == "adam"
+    seen.clear()
+    assert cli.main(argv[:-2]) == 1  # trials in this process: Ctrl-C is raised between batches
+    assert [type(c).__name__ for c in seen["callbacks"]] == ["RaisePendingInterrupt"]
 
 
 @pytest.mark.parametrize(
