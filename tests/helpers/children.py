@@ -15,6 +15,7 @@ Example: ``Child(tmp_path, "hello", "print('hi')").check() == "hi\\n"``.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import pathlib
 import signal
@@ -128,11 +129,15 @@ class Child:
         """Its stdout, then its stderr."""
         return self.stdout() + self.stderr_path.read_text()
 
-    def check(self) -> str:
+    def check(self, timeout: float = CHILD_TIMEOUT) -> str:
         """Wait for a clean exit; returns stdout."""
-        code = self.wait()
+        code = self.wait(timeout)
         assert code == 0, f"child {self.name} exited with {code}:\n{self.stderr()}"
         return self.stdout()
+
+    def result(self, timeout: float = CHILD_TIMEOUT):
+        """Wait for a clean exit; the JSON value on the last line of its stdout."""
+        return json.loads(self.check(timeout).strip().splitlines()[-1])
 
     def kill_when(self, reached, *, jitter: float, poll: float = 0.002) -> bool:
         """SIGKILL once ``reached()`` holds, ``jitter`` seconds later; True if it was running.

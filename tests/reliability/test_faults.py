@@ -122,11 +122,9 @@ def test_fit_killed_at_a_random_point_resumes_to_the_uninterrupted_weights(
     done = json.loads(state_path.read_text())["epoch"] if state_path.exists() else 0
     print(f"seed {seed}: killed after {prefix} {target} + {jitter:.3f} s, {done} epochs saved")
 
-    resumed = json.loads(
-        spawn("resumed", FIT_SCRIPT, "run", "resumed.npz", tmp_path / "progress2", "0")
-        .check()
-        .splitlines()[-1]
-    )
+    resumed = spawn(
+        "resumed", FIT_SCRIPT, "run", "resumed.npz", tmp_path / "progress2", "0"
+    ).result()
     assert resumed["epochs"] == list(range(done, EPOCHS))  # no finished epoch was repeated
     assert json.loads(state_path.read_text())["epoch"] == EPOCHS
     out, expected = reference_fit()
@@ -255,11 +253,9 @@ def test_search_killed_at_a_random_point_repeats_and_loses_no_finished_trial(
     )
 
     log2 = tmp_path / "trials-rerun.log"
-    rows = json.loads(
-        spawn("rerun", SEARCH_SCRIPT, "tuning", log2, tmp_path / "progress2", tuner, "0", 0)
-        .check()
-        .splitlines()[-1]
-    )
+    rows = spawn(
+        "rerun", SEARCH_SCRIPT, "tuning", log2, tmp_path / "progress2", tuner, "0", 0
+    ).result()
     rerun = _ids(log2, "begin")
     assert not set(rerun) & set(finished), f"finished trials run again: {rerun}"
     assert len(rerun) == len(set(rerun))

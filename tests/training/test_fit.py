@@ -44,11 +44,6 @@ def digits(split="train", **kwargs):
     return data.load("digits", split, batch_size=64, image_size=8, **kwargs)
 
 
-def last_json(stdout: str):
-    """The JSON on the last line of a child's stdout."""
-    return json.loads(stdout.strip().splitlines()[-1])
-
-
 # ---- schedules, logs, safety nets ---------------------------------------------------------
 
 
@@ -383,7 +378,7 @@ print(json.dumps({"replicas": strategy.num_replicas_in_sync, "single": single,
 def test_mirrored_strategy_over_two_cpu_devices_matches_one_device(tmp_path):
     # Forked from the zygote, which imported TensorFlow but ran no op: the two logical CPUs
     # are still configurable, as in a fresh interpreter.
-    result = last_json(Child(tmp_path, "mirrored", MIRRORED_SCRIPT).check())
+    result = Child(tmp_path, "mirrored", MIRRORED_SCRIPT).result()
     assert result["replicas"] == 2
     assert "Mirrored" in result["kind"] or "Distributed" in result["kind"]
     # Epoch 1 agrees to float precision; after it the last, odd batch (29 = 15 + 14 examples)
@@ -428,7 +423,7 @@ print(json.dumps({"devices": len(jax.devices()), "replicated_on": devices, "sing
 def test_jax_data_parallel_over_two_host_devices_matches_one_device(tmp_path):
     pytest.importorskip("jax")
     env = {"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    result = last_json(Child(tmp_path, "parallel", JAX_SCRIPT, env=env).check())
+    result = Child(tmp_path, "parallel", JAX_SCRIPT, env=env).result()
     assert result["devices"] == 2 and result["replicated_on"] == 2
     np.testing.assert_allclose(result["parallel"], result["single"], rtol=1e-5)
     assert result["single"][-1] < 0.5 * result["single"][0]
@@ -501,10 +496,7 @@ def _job(tmp_path, name, count, checkpoint_dir, kill_at=None):
 
 
 def _finish(children, timeout=240):
-    for child in children:
-        code = child.wait(timeout=timeout)
-        assert code == 0, child.stderr()
-    return [json.loads(child.stdout().strip().splitlines()[-1]) for child in children]
+    return [child.result(timeout) for child in children]
 
 
 def _kill_job_after(children, victim, checkpoint, epochs_done, timeout=240):

@@ -8,8 +8,6 @@ interpreter.
 
 from __future__ import annotations
 
-import json
-
 import keras
 import keras_tuner
 import pytest
@@ -72,8 +70,7 @@ print(json.dumps({"replicas": strategy.num_replicas_in_sync,
 @pytest.mark.slow
 def test_search_under_mirrored_strategy_on_two_cpus(tmp_path):
     # Forked from the zygote (TensorFlow imported, no op run): the logical CPUs can be set.
-    output = Child(tmp_path, "mirrored", SCRIPT, tmp_path / "search").check()
-    report = json.loads(output.strip().splitlines()[-1])
+    report = Child(tmp_path, "mirrored", SCRIPT, tmp_path / "search").result()
     assert report["replicas"] == 2
     assert report["statuses"] == ["COMPLETED", "COMPLETED"]
     assert 0.0 < report["best"] <= 1.0
@@ -109,8 +106,7 @@ def test_search_under_jax_data_parallel_on_two_devices(tmp_path):
     trial must still be built on the two-device mesh (and its batches split evenly)."""
     code = JAX_SCRIPT.replace("DIRECTORY", repr(str(tmp_path / "search")))
     env = {"KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    output = Child(tmp_path, "parallel", code, env=env).check()
-    report = json.loads(output.strip().splitlines()[-1])
+    report = Child(tmp_path, "parallel", code, env=env).result()
     assert report["backend"] == "jax"
     assert report["meshes"] == [{"batch": 2}, {"batch": 2}]
     assert report["statuses"] == ["COMPLETED", "COMPLETED"]
