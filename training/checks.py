@@ -19,9 +19,8 @@ traced branches made that trace twice as long (66 against 36 ms per data set). A
 stops the pipeline with TensorFlow's ``InvalidArgumentError``, whose message carries `MARKER`
 and names the data set, the batch (0-based, counted from the start of its pass: an epoch in
 `zoo.training.fit`), the bad value and what is allowed; `data_error` turns it into one
-``ValueError`` line. Like
-`zoo.training.data`, this module uses TensorFlow directly (imported on first use): the checks
-are ops of the tf.data pipelines that module makes.
+``ValueError`` line. Like `zoo.training.data`, this module uses TensorFlow directly (imported on
+first use): the checks are ops of the tf.data pipelines that module makes.
 """
 
 from __future__ import annotations

@@ -1112,11 +1112,11 @@ class _PendingInterrupt:
 
     TensorFlow runs Python's signal handlers from inside its C++ calls, and now and then the
     ``KeyboardInterrupt`` raised there is dropped on the way back: ``zoo train`` then ignored
-    Ctrl-C (1 of 8 presses on a loaded 2-core machine) and trained on; ``zoo tune``'s trials
-    take the same callback. `guard` installs
-    a handler that records the signal before it raises; `callback` raises it again after the
-    batch or epoch in progress, from Python, where nothing can drop it. The handler is only
-    installed over Python's own, in the main thread, and put back when the command ends.
+    Ctrl-C (1 of 8 presses on a loaded 2-core machine) and trained on. `guard` installs a
+    handler that records the signal before it raises; `callback` raises it again after the
+    batch or epoch in progress, from Python, where nothing can drop it (``zoo train``'s fit and
+    ``zoo tune``'s trials take it). The handler is only installed over Python's own, in the
+    main thread, and put back when the command ends.
     """
 
     received: list[int] = []
