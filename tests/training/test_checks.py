@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo.training import data, recipe
+from zoo.training import checks, data, recipe
 from zoo.training.checks import check_dataset, checked_batches, data_error, label_form
 
 
@@ -118,6 +118,36 @@ def test_batch_indices_count_from_zero_in_every_pass(model):
         f"{model.name!r} with num_classes=10."
     )
     assert "\n" not in str(problem)
+
+
+def _first_error(model, dataset, argument="train") -> str:
+    with pytest.raises(tf.errors.InvalidArgumentError) as raised:
+        for _ in checked_batches(model, dataset, argument):
+            pass
+    return str(data_error(raised.value))
+
+
+def test_the_check_is_traced_once_and_still_names_each_model(model):
+    """Every fit and trial maps the check again: data sets of one structure, for models of one
+    name and number of classes, share its traced function; another name, number of classes or
+    argument gets its own, and each message names its own model."""
+    labels = np.arange(24, dtype=np.int32) % 10
+    labels[17] = 10
+    spec = _pairs(labels).element_spec
+    twin = zoo.build("mlp", input_shape=(8, 8, 1), hidden_units=[8])
+    check = checks._batch_check(model, spec, "train", labels=True)
+    assert checks._batch_check(twin, spec, "train", labels=True) is check
+    assert checks._batch_check(model, spec, "validation", labels=True) is not check
+    renamed = zoo.build("mlp", input_shape=(8, 8, 1), hidden_units=[4], name="other")
+    narrow = zoo.build("mlp", input_shape=(8, 8, 1), hidden_units=[4], num_classes=4)
+    for other in (renamed, narrow):
+        assert checks._batch_check(other, spec, "train", labels=True) is not check
+    assert "for the model 'mlp' with num_classes=10." in _first_error(twin, _pairs(labels))
+    assert "for the model 'other' with" in _first_error(renamed, _pairs(labels))
+    assert "must lie in [0, 4) for the model 'mlp' with num_classes=4." in _first_error(
+        narrow, _pairs(labels % 5)
+    )
+    assert _first_error(model, _pairs(labels), "validation").startswith("validation has label 10")
 
 
 def test_other_errors_are_not_data_errors():
